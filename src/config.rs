@@ -1,0 +1,272 @@
+//! The operator's config file (`config.toml`): where content lives, how
+//! cautious the classifier is, and how the Discord adapter behaves.
+//!
+//! Every key is optional; absent keys take the defaults below, which are
+//! the same values documented in `config.toml.example`. Unknown keys are
+//! errors, so a typo never silently falls back to a default.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{LoadError, LoadErrorKind};
+
+/// The file read when `--config` is not given.
+pub const DEFAULT_CONFIG_PATH: &str = "config.toml";
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Folder holding one TOML file per topic, `crisis.toml`, `notice.toml`,
+    /// `help.toml` and `lexicon.toml`. Relative paths are resolved against
+    /// the folder that holds the config file.
+    pub responses_dir: PathBuf,
+    pub classifier: ClassifierConfig,
+    pub discord: DiscordConfig,
+    pub storage: StorageConfig,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClassifierConfig {
+    /// Confidence (0..1) a topic needs before the bot answers with it.
+    pub threshold: f32,
+    /// Candidates below this confidence are not offered as "did you mean".
+    pub suggest_floor: f32,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DiscordConfig {
+    /// File holding the bot token. `DISCORD_TOKEN` takes precedence.
+    pub token_file: Option<PathBuf>,
+    /// Send all REST traffic to this base URL (a Discord HTTP proxy).
+    pub api_base: Option<String>,
+    /// Register slash commands in this guild only (instant, for development).
+    /// Without it, commands are registered globally.
+    pub dev_guild: Option<u64>,
+    /// Channels where the bot answers confident topic questions unprompted.
+    /// Needs the privileged MESSAGE_CONTENT intent.
+    pub auto_reply_channels: Vec<u64>,
+    /// Channel that receives "possible crisis message" alerts (no message text).
+    pub crisis_alert_channel: Option<u64>,
+    /// Role pinged by crisis alerts. Without it, alerts ping nobody.
+    pub crisis_alert_ping_role: Option<u64>,
+    /// Minutes before the same member gets an auto-reply on the same topic again.
+    pub topic_cooldown_minutes: u64,
+    /// Minutes before the same member is sent crisis resources again.
+    pub crisis_cooldown_minutes: u64,
+    /// Minutes before a member who DMs chatter gets the help text again.
+    pub help_cooldown_minutes: u64,
+    /// Most auto-replies the bot posts in one channel per minute.
+    pub channel_replies_per_minute: u32,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    /// SQLite database file.
+    pub path: PathBuf,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            responses_dir: PathBuf::from("responses"),
+            classifier: ClassifierConfig::default(),
+            discord: DiscordConfig::default(),
+            storage: StorageConfig::default(),
+        }
+    }
+}
+
+impl Default for ClassifierConfig {
+    fn default() -> Self {
+        Self {
+            threshold: 0.4,
+            suggest_floor: 0.2,
+        }
+    }
+}
+
+impl Default for DiscordConfig {
+    fn default() -> Self {
+        Self {
+            token_file: None,
+            api_base: None,
+            dev_guild: None,
+            auto_reply_channels: Vec::new(),
+            crisis_alert_channel: None,
+            crisis_alert_ping_role: None,
+            topic_cooldown_minutes: 30,
+            crisis_cooldown_minutes: 5,
+            help_cooldown_minutes: 60,
+            channel_replies_per_minute: 6,
+        }
+    }
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        Self {
+            path: PathBuf::from("boundary-bot.sqlite3"),
+        }
+    }
+}
+
+impl Config {
+    /// Loads `path`, or `./config.toml` when `path` is `None`.
+    ///
+    /// An explicitly named file must exist; the default file may be absent,
+    /// in which case the built-in defaults apply.
+    pub fn load(path: Option<&Path>) -> Result<Self, LoadError> {
+        let (file, explicit) = match path {
+            Some(p) => (p.to_path_buf(), true),
+            None => (PathBuf::from(DEFAULT_CONFIG_PATH), false),
+        };
+        let text =
+            match std::fs::read_to_string(&file) {
+                Ok(text) => text,
+                Err(e) if !explicit && e.kind() == std::io::ErrorKind::NotFound => {
+                    return Ok(Self::default())
+                }
+                Err(e) => return Err(LoadError::new(
+                    LoadErrorKind::Unreadable,
+                    &file,
+                    "-",
+                    format!("cannot read the config file ({e})"),
+                    "check the path given to --config, or copy config.toml.example to config.toml",
+                )),
+            };
+        let mut config = Self::parse(&file, &text)?;
+        if !config.responses_dir.is_absolute() {
+            if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+                config.responses_dir = dir.join(&config.responses_dir);
+            }
+        }
+        Ok(config)
+    }
+
+    /// Parses and validates config text; `file` is only used in errors.
+    pub fn parse(file: &Path, text: &str) -> Result<Self, LoadError> {
+        let config: Self =
+            toml::from_str(text).map_err(|e| LoadError::from_toml(file, &e, text))?;
+        config.validate(file)?;
+        Ok(config)
+    }
+
+    fn validate(&self, file: &Path) -> Result<(), LoadError> {
+        let invalid = |field: &str, problem: String, fix: &str| {
+            Err(LoadError::new(
+                LoadErrorKind::InvalidValue,
+                file,
+                field,
+                problem,
+                fix,
+            ))
+        };
+        let c = &self.classifier;
+        if !(c.threshold > 0.0 && c.threshold <= 1.0) {
+            return invalid(
+                "classifier.threshold",
+                format!("{} is outside 0 < threshold <= 1", c.threshold),
+                "use a value such as 0.5 (higher means fewer, surer replies)",
+            );
+        }
+        if !(c.suggest_floor >= 0.0 && c.suggest_floor <= c.threshold) {
+            return invalid(
+                "classifier.suggest_floor",
+                format!(
+                    "{} must be between 0 and classifier.threshold ({})",
+                    c.suggest_floor, c.threshold
+                ),
+                "use a value such as 0.25",
+            );
+        }
+        let d = &self.discord;
+        if let Some(base) = &d.api_base {
+            if !(base.starts_with("http://") || base.starts_with("https://")) {
+                return invalid(
+                    "discord.api_base",
+                    format!("{base:?} is not an http(s) URL"),
+                    "use a base URL such as \"http://127.0.0.1:8080\", or remove the key to talk to Discord directly",
+                );
+            }
+        }
+        for (field, id) in [
+            ("discord.dev_guild", d.dev_guild),
+            ("discord.crisis_alert_channel", d.crisis_alert_channel),
+            ("discord.crisis_alert_ping_role", d.crisis_alert_ping_role),
+        ] {
+            if id == Some(0) {
+                return invalid(
+                    field,
+                    "0 is not a Discord id".into(),
+                    "copy the id with Discord's developer mode, or remove the key",
+                );
+            }
+        }
+        if d.auto_reply_channels.contains(&0) {
+            return invalid(
+                "discord.auto_reply_channels",
+                "0 is not a Discord channel id".into(),
+                "copy channel ids with Discord's developer mode (right-click > Copy Channel ID)",
+            );
+        }
+        if d.channel_replies_per_minute == 0 {
+            return invalid(
+                "discord.channel_replies_per_minute",
+                "0 would silence auto-replies entirely".into(),
+                "use a small positive number such as 6, or leave auto_reply_channels empty",
+            );
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, LoadError> {
+        Config::parse(Path::new("config.toml"), text)
+    }
+
+    #[test]
+    fn empty_file_is_all_defaults() {
+        assert_eq!(parse("").unwrap(), Config::default());
+    }
+
+    #[test]
+    fn unknown_key_names_file_and_field() {
+        let err = parse("[classifier]\nthreshhold = 0.4\n").unwrap_err();
+        assert_eq!(err.kind(), LoadErrorKind::UnknownKey);
+        assert_eq!(err.field(), "threshhold");
+        let line = err.to_string();
+        assert!(
+            line.starts_with("config.toml: field `threshhold`"),
+            "{line}"
+        );
+        assert!(line.contains("threshold"), "lists the known keys: {line}");
+        assert!(!line.contains('\n'));
+    }
+
+    #[test]
+    fn out_of_range_threshold_is_rejected() {
+        let err = parse("[classifier]\nthreshold = 1.5\n").unwrap_err();
+        assert_eq!(err.field(), "classifier.threshold");
+    }
+
+    #[test]
+    fn wrong_type_is_a_syntax_error_with_line() {
+        let err = parse("\n[discord]\nauto_reply_channels = \"general\"\n").unwrap_err();
+        assert_eq!(err.kind(), LoadErrorKind::Syntax);
+        assert!(err.to_string().contains("line 3"), "{err}");
+    }
+
+    #[test]
+    fn missing_explicit_file_is_an_error_but_default_is_not() {
+        let err = Config::load(Some(Path::new("/nonexistent/boundary.toml"))).unwrap_err();
+        assert_eq!(err.kind(), LoadErrorKind::Unreadable);
+    }
+}

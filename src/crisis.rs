@@ -1,0 +1,125 @@
+//! The crisis detector. It runs before topic matching and its verdict
+//! beats every topic.
+//!
+//! It is recall-first. A *phrase* from `crisis.toml` ("kill myself", "kms",
+//! "better off without me", "never wake up") means crisis on its own, even
+//! after a denial ("I'm not suicidal, but…"): a denial never cancels one.
+//! *Signals* are softer (hopelessness, "I'm done", "not suicidal" itself):
+//! two different ones mean crisis. A *denial* ("I'm not suicidal") turns
+//! the phrase it covers into one signal instead of cancelling it, so a
+//! denial plus any other signal is still crisis. *Idioms* ("killing it", "died laughing",
+//! "ending it with my therapist") cancel any phrase or signal they overlap.
+
+use crate::content::CrisisLexicon;
+use crate::normalize::Normalizer;
+use crate::phrases::{Fit, Hit, PhraseSet, TermId, Vocab};
+
+/// What a crisis pattern is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CrisisKind {
+    Phrase,
+    Signal,
+    Denial,
+    Idiom,
+}
+
+/// Weight of one signal; two different signals reach crisis.
+const SIGNAL_WEIGHT: f32 = 0.5;
+
+#[derive(Debug, Clone)]
+pub struct CrisisDetector {
+    set: PhraseSet<CrisisKind>,
+}
+
+/// The detector's verdict on one message.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CrisisAssessment {
+    /// 1.0 or more means crisis.
+    pub score: f32,
+}
+
+impl CrisisAssessment {
+    pub fn is_crisis(&self) -> bool {
+        self.score >= 1.0
+    }
+}
+
+impl CrisisDetector {
+    pub fn new(vocab: &mut Vocab, norm: &Normalizer, lexicon: &CrisisLexicon) -> Self {
+        // Crisis phrases are short and exact in order: no stray words
+        // between pattern words, except where the pattern says `*`.
+        let mut set = PhraseSet::new(0);
+        for (list, kind) in [
+            (&lexicon.phrases, CrisisKind::Phrase),
+            (&lexicon.signals, CrisisKind::Signal),
+            (&lexicon.denials, CrisisKind::Denial),
+            (&lexicon.idioms, CrisisKind::Idiom),
+        ] {
+            for pattern in list {
+                set.add(vocab, norm, pattern, kind);
+            }
+        }
+        Self { set }
+    }
+
+    pub fn phrases(&self) -> &PhraseSet<CrisisKind> {
+        &self.set
+    }
+
+    /// Finds crisis hits in `terms` (appended to `hits`) and scores them.
+    pub fn assess(&self, terms: &[Option<(TermId, Fit)>], hits: &mut Vec<Hit>) -> CrisisAssessment {
+        let first = hits.len();
+        self.set.find(terms, hits);
+        let found = &hits[first..];
+        let idioms = || {
+            found
+                .iter()
+                .filter(|h| self.set.phrase(h).label == CrisisKind::Idiom)
+        };
+        let denials = || {
+            found
+                .iter()
+                .filter(|h| self.set.phrase(h).label == CrisisKind::Denial)
+        };
+        let mut score = 0.0;
+        let mut signals: Vec<Hit> = Vec::new();
+        if denials().next().is_some() {
+            score += SIGNAL_WEIGHT;
+        }
+        for hit in found {
+            let kind = self.set.phrase(hit).label;
+            if kind == CrisisKind::Idiom || idioms().any(|i| overlaps(i, hit)) {
+                continue;
+            }
+            match kind {
+                CrisisKind::Phrase if denials().any(|d| overlaps(d, hit)) => {}
+                CrisisKind::Phrase => score += 1.0,
+                // Overlapping signals ("no point", "see no point") are one
+                // sign, and a signal repeated is still one sign.
+                CrisisKind::Signal
+                    if !signals
+                        .iter()
+                        .any(|s| s.phrase == hit.phrase || overlaps(s, hit)) =>
+                {
+                    signals.push(*hit);
+                    score += SIGNAL_WEIGHT;
+                }
+                _ => {}
+            }
+        }
+        CrisisAssessment { score }
+    }
+
+    /// Whether `hit` (from [`assess`](Self::assess)) was cancelled by an idiom.
+    pub fn cancelled(&self, hit: &Hit, all: &[Hit]) -> bool {
+        self.set.phrase(hit).label != CrisisKind::Idiom
+            && all
+                .iter()
+                .any(|i| self.set.phrase(i).label == CrisisKind::Idiom && overlaps(i, hit))
+    }
+}
+
+fn overlaps(a: &Hit, b: &Hit) -> bool {
+    a.start < b.end && b.start < a.end
+}

@@ -1,0 +1,177 @@
+//! The `boundary-bot` command line: the offline console, one-off
+//! classification, evaluation, content checks, and the Discord bot.
+
+use std::io::{self, IsTerminal};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use boundary_bot::config::Config;
+use boundary_bot::{console, eval, Engine};
+
+#[derive(Parser)]
+#[command(
+    name = "boundary-bot",
+    version,
+    about = "Kind, sourced answers to therapy-boundary questions, for Discord support servers."
+)]
+struct Cli {
+    /// Config file (default: ./config.toml if present, else built-in defaults).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Offline console: type messages, see the bot's replies. No Discord, no token.
+    Chat,
+    /// Classify one message.
+    Classify {
+        text: String,
+        /// List the matched patterns and the words they matched.
+        #[arg(long)]
+        explain: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Measure the classifier on a labelled JSON Lines file.
+    Eval {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+        /// List the misclassified rows.
+        #[arg(long)]
+        errors: bool,
+    },
+    /// Validate the config and responses/; exits non-zero on errors.
+    Check,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load(config: Option<&std::path::Path>) -> anyhow::Result<(Config, Engine)> {
+    let config = Config::load(config)?;
+    let engine = Engine::load(&config)?;
+    Ok((config, engine))
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let config_path = cli.config.as_deref();
+    match cli.command {
+        None | Some(Command::Chat) => {
+            let (_, engine) = load(config_path)?;
+            let stdin = io::stdin();
+            let interactive = stdin.is_terminal();
+            console::run(&engine, stdin.lock(), io::stdout().lock(), interactive)?;
+        }
+        Some(Command::Classify {
+            text,
+            explain,
+            json,
+        }) => {
+            let (_, engine) = load(config_path)?;
+            let (classification, evidence) = engine.explain(&text);
+            if json {
+                let mut value = serde_json::to_value(&classification)?;
+                value["label"] = classification.label().into();
+                if explain {
+                    value["evidence"] = serde_json::to_value(&evidence)?;
+                }
+                println!("{}", serde_json::to_string_pretty(&value)?);
+            } else {
+                println!(
+                    "{} (confidence {:.2}, therapy context: {})",
+                    classification.label(),
+                    classification.confidence,
+                    if classification.therapy_context {
+                        "yes"
+                    } else {
+                        "no"
+                    }
+                );
+                if !classification.candidates.is_empty() {
+                    let c: Vec<String> = classification
+                        .candidates
+                        .iter()
+                        .map(|c| format!("{} {:.2}", c.topic, c.confidence))
+                        .collect();
+                    println!("candidates: {}", c.join(", "));
+                }
+                if explain {
+                    for e in &evidence {
+                        println!(
+                            "  {:<26} {:?} ~ {:?} ({:?}{}{})",
+                            e.source,
+                            e.pattern,
+                            e.matched,
+                            e.fit,
+                            if e.weight > 0.0 {
+                                format!(", weight {:.2}", e.weight)
+                            } else {
+                                String::new()
+                            },
+                            if e.cancelled { ", cancelled" } else { "" }
+                        );
+                    }
+                }
+            }
+        }
+        Some(Command::Eval { file, json, errors }) => {
+            let (_, engine) = load(config_path)?;
+            let rows = eval::read_rows(&file)?;
+            let report = eval::evaluate(&engine, &rows);
+            if json {
+                let mut value = serde_json::to_value(&report)?;
+                if !errors {
+                    value.as_object_mut().map(|o| o.remove("errors"));
+                }
+                println!("{}", serde_json::to_string_pretty(&value)?);
+            } else {
+                print!("{}", report.render(errors));
+            }
+        }
+        Some(Command::Check) => {
+            let (config, engine) = load(config_path).context("check failed")?;
+            let library = engine.library();
+            println!(
+                "ok: config and {} are valid ({} topics, crisis reply with {} resources, notice set)",
+                config.responses_dir.display(),
+                library.topics.len(),
+                library.crisis.resources.len()
+            );
+            let mut strays = 0;
+            for topic in &library.topics {
+                for example in &topic.matching.examples {
+                    let got = engine.classify(example).label();
+                    if got != topic.id {
+                        strays += 1;
+                        println!(
+                            "  note: {}: example {:?} classifies as {}",
+                            topic.id, example, got
+                        );
+                    }
+                }
+            }
+            if strays > 0 {
+                println!(
+                    "  {strays} example(s) classify elsewhere; consider adding cues (not an error)"
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
