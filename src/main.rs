@@ -1,7 +1,8 @@
 //! The `boundary-bot` command line: the offline console, one-off
 //! classification, evaluation, content checks, and the Discord bot.
 
-use std::io::{self, IsTerminal};
+use std::fmt::Write as _;
+use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -56,11 +57,25 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
+        // A closed pipe (`| head`) is not an error worth a message.
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<io::Error>()
+        .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+}
+
+/// Writes to stdout, returning an error (not panicking) on a closed pipe.
+fn emit(text: &str) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()
 }
 
 fn load(config: Option<&std::path::Path>) -> anyhow::Result<(Config, Engine)> {
@@ -71,6 +86,7 @@ fn load(config: Option<&std::path::Path>) -> anyhow::Result<(Config, Engine)> {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config_path = cli.config.as_deref();
+    let mut out = String::new();
     match cli.command {
         None | Some(Command::Chat) => {
             let (_, engine) = load(config_path)?;
@@ -84,51 +100,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             json,
         }) => {
             let (_, engine) = load(config_path)?;
-            let (classification, evidence) = engine.explain(&text);
-            if json {
-                let mut value = serde_json::to_value(&classification)?;
-                value["label"] = classification.label().into();
-                if explain {
-                    value["evidence"] = serde_json::to_value(&evidence)?;
-                }
-                println!("{}", serde_json::to_string_pretty(&value)?);
-            } else {
-                println!(
-                    "{} (confidence {:.2}, therapy context: {})",
-                    classification.label(),
-                    classification.confidence,
-                    if classification.therapy_context {
-                        "yes"
-                    } else {
-                        "no"
-                    }
-                );
-                if !classification.candidates.is_empty() {
-                    let c: Vec<String> = classification
-                        .candidates
-                        .iter()
-                        .map(|c| format!("{} {:.2}", c.topic, c.confidence))
-                        .collect();
-                    println!("candidates: {}", c.join(", "));
-                }
-                if explain {
-                    for e in &evidence {
-                        println!(
-                            "  {:<26} {:?} ~ {:?} ({:?}{}{})",
-                            e.source,
-                            e.pattern,
-                            e.matched,
-                            e.fit,
-                            if e.weight > 0.0 {
-                                format!(", weight {:.2}", e.weight)
-                            } else {
-                                String::new()
-                            },
-                            if e.cancelled { ", cancelled" } else { "" }
-                        );
-                    }
-                }
-            }
+            classify(&engine, &text, explain, json, &mut out)?;
         }
         Some(Command::Eval { file, json, errors }) => {
             let (_, engine) = load(config_path)?;
@@ -137,41 +109,106 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if json {
                 let mut value = serde_json::to_value(&report)?;
                 if !errors {
-                    value.as_object_mut().map(|o| o.remove("errors"));
+                    if let Some(o) = value.as_object_mut() {
+                        o.remove("errors");
+                    }
                 }
-                println!("{}", serde_json::to_string_pretty(&value)?);
+                writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
             } else {
-                print!("{}", report.render(errors));
+                out.push_str(&report.render(errors));
             }
         }
         Some(Command::Check) => {
             let (config, engine) = load(config_path).context("check failed")?;
-            let library = engine.library();
-            println!(
-                "ok: config and {} are valid ({} topics, crisis reply with {} resources, notice set)",
-                config.responses_dir.display(),
-                library.topics.len(),
-                library.crisis.resources.len()
-            );
-            let mut strays = 0;
-            for topic in &library.topics {
-                for example in &topic.matching.examples {
-                    let got = engine.classify(example).label();
-                    if got != topic.id {
-                        strays += 1;
-                        println!(
-                            "  note: {}: example {:?} classifies as {}",
-                            topic.id, example, got
-                        );
-                    }
-                }
-            }
-            if strays > 0 {
-                println!(
-                    "  {strays} example(s) classify elsewhere; consider adding cues (not an error)"
-                );
+            check(&config, &engine, &mut out)?;
+        }
+    }
+    emit(&out)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn classify(
+    engine: &Engine,
+    text: &str,
+    explain: bool,
+    json: bool,
+    out: &mut String,
+) -> anyhow::Result<()> {
+    let (classification, evidence) = engine.explain(text);
+    if json {
+        let mut value = serde_json::to_value(&classification)?;
+        value["label"] = classification.label().into();
+        if explain {
+            value["evidence"] = serde_json::to_value(&evidence)?;
+        }
+        writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{} (confidence {:.2}, therapy context: {})",
+        classification.label(),
+        classification.confidence,
+        if classification.therapy_context {
+            "yes"
+        } else {
+            "no"
+        }
+    )?;
+    if !classification.candidates.is_empty() {
+        let c: Vec<String> = classification
+            .candidates
+            .iter()
+            .map(|c| format!("{} {:.2}", c.topic, c.confidence))
+            .collect();
+        writeln!(out, "candidates: {}", c.join(", "))?;
+    }
+    if explain {
+        for e in &evidence {
+            let weight = if e.weight > 0.0 {
+                format!(", weight {:.2}", e.weight)
+            } else {
+                String::new()
+            };
+            let cancelled = if e.cancelled { ", cancelled" } else { "" };
+            writeln!(
+                out,
+                "  {:<26} {:?} ~ {:?} ({:?}{weight}{cancelled})",
+                e.source, e.pattern, e.matched, e.fit
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn check(config: &Config, engine: &Engine, out: &mut String) -> anyhow::Result<()> {
+    let library = engine.library();
+    writeln!(
+        out,
+        "ok: config and {} are valid ({} topics, crisis reply with {} resources, notice set)",
+        config.responses_dir.display(),
+        library.topics.len(),
+        library.crisis.resources.len()
+    )?;
+    let mut strays = 0;
+    for topic in &library.topics {
+        for example in &topic.matching.examples {
+            let got = engine.classify(example).label();
+            if got != topic.id {
+                strays += 1;
+                writeln!(
+                    out,
+                    "  note: {}: example {:?} classifies as {}",
+                    topic.id, example, got
+                )?;
             }
         }
     }
-    Ok(ExitCode::SUCCESS)
+    if strays > 0 {
+        writeln!(
+            out,
+            "  {strays} example(s) classify elsewhere; consider adding cues (not an error)"
+        )?;
+    }
+    Ok(())
 }
