@@ -110,8 +110,10 @@ const STRONG: f32 = 2.0;
 const CUE: f32 = 1.0;
 const WEAK: f32 = 0.5;
 /// Cues further than this many words from a therapy word count less.
-const NEAR_WORDS: u32 = 12;
-const FAR_FACTOR: f32 = 0.5;
+const NEAR_WORDS: u32 = 10;
+const FAR_FACTOR: f32 = 0.4;
+/// Weak cues together add at most this much to a topic.
+const WEAK_CAP: f32 = 0.5;
 /// Candidates found without any therapy context count for this much.
 const NO_CONTEXT_FACTOR: f32 = 0.5;
 
@@ -131,6 +133,13 @@ impl Classifier {
         let lexicon = &library.lexicon;
         let norm = Normalizer::new(&lexicon.synonyms);
         let mut vocab = Vocab::new(lexicon.not_typos.iter().map(String::as_str));
+        for (canonical, names) in &lexicon.aliases {
+            for name in names {
+                for word in norm.words(name).iter() {
+                    vocab.alias(word, canonical);
+                }
+            }
+        }
         let crisis = CrisisDetector::new(&mut vocab, &norm, &library.crisis.lexicon);
 
         // How many topics list each cue, so shared cues count less.
@@ -228,6 +237,7 @@ impl Classifier {
         // Per topic: the best weight in each cluster of overlapping hits.
         let mut scores = [0f32; TOPIC_IDS.len()];
         let mut strong = [0f32; TOPIC_IDS.len()];
+        let mut weak = [0f32; TOPIC_IDS.len()];
         // (topic, weight, strong, start, end, phrase)
         let mut cues: Vec<(u8, f32, bool, u32, u32, u32)> = hits
             .iter()
@@ -263,7 +273,20 @@ impl Classifier {
             // Each distinct cue counts once, however often it is repeated.
             if !counted.contains(&(best.0, best.5)) {
                 counted.push((best.0, best.5));
-                scores[best.0 as usize] += best.1;
+                let t = best.0 as usize;
+                let is_weak = matches!(
+                    self.topics.phrase_at(best.5).label,
+                    Label::Cue { weight, .. } if weight <= WEAK
+                ) && !best.2;
+                let add = if is_weak {
+                    let room = (WEAK_CAP - weak[t]).max(0.0);
+                    let add = best.1.min(room);
+                    weak[t] += add;
+                    add
+                } else {
+                    best.1
+                };
+                scores[t] += add;
                 if best.2 {
                     strong[best.0 as usize] += best.1;
                 }

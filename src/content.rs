@@ -151,6 +151,10 @@ pub struct Lexicon {
     /// Word replacements applied before matching ("wanna" = "want to").
     #[serde(default)]
     pub synonyms: BTreeMap<String, String>,
+    /// Other names for a word: `therapist = ["counselor", "psych", …]` lets
+    /// every pattern that says "therapist" match every name.
+    #[serde(default)]
+    pub aliases: BTreeMap<String, Vec<String>>,
     /// Real words that must not be read as typos of a pattern word
     /// ("better" is not a misspelt "letter").
     #[serde(default)]

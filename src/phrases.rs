@@ -29,8 +29,8 @@ pub enum Fit {
 pub struct Vocab {
     exact: HashMap<Box<str>, TermId>,
     by_stem: HashMap<String, TermId>,
-    /// Typo targets by first letter: (term, length in chars).
-    by_initial: HashMap<char, Vec<(TermId, usize)>>,
+    /// Typo targets by first letter: (spelling, its term, length in chars).
+    by_initial: HashMap<char, Vec<(Box<str>, TermId, usize)>>,
     /// Real words that look like typos of pattern words ("better"/"letter").
     not_typos: std::collections::HashSet<Box<str>>,
     terms: Vec<Box<str>>,
@@ -60,23 +60,46 @@ impl Vocab {
         }
     }
 
-    /// The term for `word`, adding it if new.
+    /// The term for `word`, adding it if new. Words with the same English
+    /// stem share a term ("hold", "holding", "holds").
     pub fn intern(&mut self, word: &str) -> TermId {
         if let Some(&id) = self.exact.get(word) {
             return id;
         }
-        let id = self.terms.len() as TermId;
-        self.terms.push(word.into());
-        self.exact.insert(word.into(), id);
+        let stem = self.stemmer.stem(word).into_owned();
+        let id = match self.by_stem.get(&stem) {
+            Some(&id) => id,
+            None => {
+                let id = self.terms.len() as TermId;
+                self.terms.push(word.into());
+                self.by_stem.insert(stem, id);
+                id
+            }
+        };
+        self.add_spelling(word, id);
+        id
+    }
+
+    /// Makes `word` another spelling of `canonical`'s term ("counselor" for
+    /// "therapist"), so one pattern covers every name.
+    pub fn alias(&mut self, word: &str, canonical: &str) {
+        let id = self.intern(canonical);
         let stem = self.stemmer.stem(word).into_owned();
         self.by_stem.entry(stem).or_insert(id);
+        self.add_spelling(word, id);
+    }
+
+    fn add_spelling(&mut self, word: &str, id: TermId) {
+        self.exact.insert(word.into(), id);
         let len = word.chars().count();
         if len >= MIN_TYPO_LEN && !word.chars().all(|c| c.is_ascii_digit()) {
             if let Some(first) = word.chars().next() {
-                self.by_initial.entry(first).or_default().push((id, len));
+                self.by_initial
+                    .entry(first)
+                    .or_default()
+                    .push((word.into(), id, len));
             }
         }
-        id
     }
 
     pub fn term(&self, id: TermId) -> &str {
@@ -111,11 +134,12 @@ impl Vocab {
         let max = if len >= 9 { 2 } else { 1 };
         let first = word.chars().next()?;
         let mut best: Option<(usize, TermId)> = None;
-        for &(id, term_len) in self.by_initial.get(&first)? {
-            if term_len.abs_diff(len) > max {
+        for (spelling, id, spelling_len) in self.by_initial.get(&first)? {
+            if spelling_len.abs_diff(len) > max {
                 continue;
             }
-            let d = strsim::osa_distance(word, self.term(id));
+            let id = *id;
+            let d = strsim::osa_distance(word, spelling);
             if d <= max && best.is_none_or(|(bd, _)| d < bd) {
                 best = Some((d, id));
             }
@@ -178,7 +202,7 @@ pub struct PhraseSet<L> {
     slack: u8,
 }
 
-impl<L> PhraseSet<L> {
+impl<L: PartialEq> PhraseSet<L> {
     /// `slack` is how many stray words may sit between adjacent pattern words.
     pub fn new(slack: u8) -> Self {
         Self {
@@ -209,6 +233,16 @@ impl<L> PhraseSet<L> {
         let Some(Part::Term(first)) = parts.first().copied() else {
             return false;
         };
+        // Spellings that compile to the same terms ("attracted",
+        // "attraction") are one pattern, so they count once.
+        let duplicate = self.by_first.get(&first).is_some_and(|list| {
+            list.iter().any(|&i| {
+                self.phrases[i as usize].parts == parts && self.phrases[i as usize].label == label
+            })
+        });
+        if duplicate {
+            return true;
+        }
         let index = self.phrases.len() as u32;
         self.by_first.entry(first).or_default().push(index);
         self.phrases.push(Phrase {
@@ -221,6 +255,10 @@ impl<L> PhraseSet<L> {
 
     pub fn phrase(&self, hit: &Hit) -> &Phrase<L> {
         &self.phrases[hit.phrase as usize]
+    }
+
+    pub fn phrase_at(&self, index: u32) -> &Phrase<L> {
+        &self.phrases[index as usize]
     }
 
     pub fn len(&self) -> usize {
