@@ -35,8 +35,10 @@ between sessions? how much is too much? i don't want to ruin the relationship be
 going right now and i really don't want to lose her or have her think i'm too needy.";
 
 fn engine() -> Engine {
-    let mut config = Config::default();
-    config.responses_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("responses");
+    let config = Config {
+        responses_dir: Path::new(env!("CARGO_MANIFEST_DIR")).join("responses"),
+        ..Config::default()
+    };
     Engine::load(&config).expect("responses/ loads")
 }
 
@@ -47,7 +49,10 @@ fn naive(examples: &[(usize, String)], text: &str) -> (usize, f64) {
     examples
         .iter()
         .map(|(topic, ex)| (*topic, strsim::normalized_levenshtein(&text, ex)))
-        .fold((0, 0.0), |best, cur| if cur.1 > best.1 { cur } else { best })
+        .fold(
+            (0, 0.0),
+            |best, cur| if cur.1 > best.1 { cur } else { best },
+        )
 }
 
 fn bench(c: &mut Criterion) {
@@ -57,10 +62,19 @@ fn bench(c: &mut Criterion) {
         .topics
         .iter()
         .enumerate()
-        .flat_map(|(i, t)| t.matching.examples.iter().map(move |e| (i, e.to_lowercase())))
+        .flat_map(|(i, t)| {
+            t.matching
+                .examples
+                .iter()
+                .map(move |e| (i, e.to_lowercase()))
+        })
         .collect();
     assert!(SHORT.iter().all(|m| m.len() <= 80));
-    assert!((900..=1200).contains(&LONG.len()), "long message is {} chars", LONG.len());
+    assert!(
+        (900..=1200).contains(&LONG.len()),
+        "long message is {} chars",
+        LONG.len()
+    );
 
     let mut g = c.benchmark_group("classify");
     g.bench_function("short", |b| {
@@ -70,7 +84,9 @@ fn bench(c: &mut Criterion) {
             black_box(engine.classify(black_box(SHORT[i])))
         })
     });
-    g.bench_function("long", |b| b.iter(|| black_box(engine.classify(black_box(LONG)))));
+    g.bench_function("long", |b| {
+        b.iter(|| black_box(engine.classify(black_box(LONG))))
+    });
     g.finish();
 
     let mut g = c.benchmark_group("naive");
@@ -81,7 +97,9 @@ fn bench(c: &mut Criterion) {
             black_box(naive(&examples, black_box(SHORT[i])))
         })
     });
-    g.bench_function("long", |b| b.iter(|| black_box(naive(&examples, black_box(LONG)))));
+    g.bench_function("long", |b| {
+        b.iter(|| black_box(naive(&examples, black_box(LONG))))
+    });
     g.finish();
 }
 
@@ -89,8 +107,13 @@ criterion_group!(benches, bench);
 
 /// Median (ns) that criterion stored for `group/name` in this run.
 fn median_ns(group: &str, name: &str) -> Option<f64> {
-    let dir = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/target").into());
-    let path = Path::new(&dir).join("criterion").join(group).join(name).join("new/estimates.json");
+    let dir = std::env::var("CARGO_TARGET_DIR")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/target").into());
+    let path = Path::new(&dir)
+        .join("criterion")
+        .join(group)
+        .join(name)
+        .join("new/estimates.json");
     let text = std::fs::read_to_string(path).ok()?;
     let json: serde_json::Value = serde_json::from_str(&text).ok()?;
     json["median"]["point_estimate"].as_f64()

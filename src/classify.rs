@@ -255,11 +255,12 @@ impl Classifier {
             })
             .collect();
         cues.sort_by_key(|c| (c.0, c.3));
-        let mut counted: Vec<(u8, u32)> = Vec::new();
+        // Overlapping hits of one topic ("text", "text my therapist") are
+        // one piece of evidence: the heaviest counts. A cue said twice counts
+        // once, at its best (nearest) weight.
+        let mut found: Vec<(u8, u32, f32, bool)> = Vec::new(); // topic, phrase, weight, strong
         let mut i = 0;
         while i < cues.len() {
-            // Overlapping hits of one topic ("text", "text my therapist")
-            // are one piece of evidence: keep the heaviest.
             let mut best = cues[i];
             let mut end = best.4;
             let mut j = i + 1;
@@ -270,28 +271,27 @@ impl Classifier {
                 end = end.max(cues[j].4);
                 j += 1;
             }
-            // Each distinct cue counts once, however often it is repeated.
-            if !counted.contains(&(best.0, best.5)) {
-                counted.push((best.0, best.5));
-                let t = best.0 as usize;
-                let is_weak = matches!(
-                    self.topics.phrase_at(best.5).label,
-                    Label::Cue { weight, .. } if weight <= WEAK
-                ) && !best.2;
-                let add = if is_weak {
-                    let room = (WEAK_CAP - weak[t]).max(0.0);
-                    let add = best.1.min(room);
-                    weak[t] += add;
-                    add
-                } else {
-                    best.1
-                };
-                scores[t] += add;
-                if best.2 {
-                    strong[best.0 as usize] += best.1;
-                }
+            match found.iter_mut().find(|e| e.0 == best.0 && e.1 == best.5) {
+                Some(e) => e.2 = e.2.max(best.1),
+                None => found.push((best.0, best.5, best.1, best.2)),
             }
             i = j;
+        }
+        for &(topic, phrase, weight, is_strong) in &found {
+            let t = topic as usize;
+            let is_weak = !is_strong
+                && matches!(self.topics.phrase_at(phrase).label, Label::Cue { weight, .. } if weight <= WEAK);
+            let add = if is_weak {
+                let add = weight.min((WEAK_CAP - weak[t]).max(0.0));
+                weak[t] += add;
+                add
+            } else {
+                weight
+            };
+            scores[t] += add;
+            if is_strong {
+                strong[t] += add;
+            }
         }
 
         let mut ranked: Vec<(usize, f32)> = (0..TOPIC_IDS.len())

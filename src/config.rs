@@ -233,6 +233,12 @@ mod tests {
     }
 
     #[test]
+    fn the_example_file_documents_the_defaults() {
+        let example = include_str!("../config.toml.example");
+        assert_eq!(parse(example).unwrap(), Config::default());
+    }
+
+    #[test]
     fn empty_file_is_all_defaults() {
         assert_eq!(parse("").unwrap(), Config::default());
     }

@@ -12,8 +12,10 @@ use std::sync::OnceLock;
 fn engine() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
     ENGINE.get_or_init(|| {
-        let mut config = Config::default();
-        config.responses_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/responses").into();
+        let config = Config {
+            responses_dir: concat!(env!("CARGO_MANIFEST_DIR"), "/responses").into(),
+            ..Config::default()
+        };
         Engine::load(&config).expect("shipped content loads")
     })
 }
