@@ -156,7 +156,8 @@ pub struct Lexicon {
     #[serde(default)]
     pub aliases: BTreeMap<String, Vec<String>>,
     /// Real words that must not be read as typos of a pattern word
-    /// ("better" is not a misspelt "letter").
+    /// ("better" is not a misspelt "letter"), nor joined by stem to another
+    /// ("reference" is not "refer").
     #[serde(default)]
     pub not_typos: Vec<String>,
 }

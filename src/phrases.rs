@@ -67,12 +67,19 @@ impl Vocab {
             return id;
         }
         let stem = self.stemmer.stem(word).into_owned();
-        let id = match self.by_stem.get(&stem) {
-            Some(&id) => id,
+        // Words listed as not-typos keep their own term even when an English
+        // stem joins them to another ("reference" is not "refer").
+        let shared = if self.not_typos.contains(word) {
+            None
+        } else {
+            self.by_stem.get(&stem).copied()
+        };
+        let id = match shared {
+            Some(id) => id,
             None => {
                 let id = self.terms.len() as TermId;
                 self.terms.push(word.into());
-                self.by_stem.insert(stem, id);
+                self.by_stem.entry(stem).or_insert(id);
                 id
             }
         };

@@ -1,0 +1,409 @@
+//! Anti-spam bookkeeping for the Discord adapter: who was answered about
+//! what, and when.
+//!
+//! Everything is keyed by Discord ids and topic ids only (never message
+//! text) and every entry expires, so memory stays bounded: expired entries
+//! are swept at most once a minute, and a hard cap per table clears the
+//! oldest entries if a flood of distinct users outpaces the sweep.
+//!
+//! All checks take `now` so they can be tested without waiting.
+
+use std::collections::{HashMap, VecDeque};
+use std::hash::Hash;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::classify::TopicId;
+use crate::config::DiscordConfig;
+
+/// How long a message id is remembered for "at most one reply per message"
+/// (covers events replayed after a gateway RESUME).
+const MESSAGE_MEMORY: Duration = Duration::from_secs(15 * 60);
+/// The window of the per-channel rate limit.
+const CHANNEL_WINDOW: Duration = Duration::from_secs(60);
+/// How often expired entries are swept.
+const SWEEP_EVERY: Duration = Duration::from_secs(60);
+/// Most entries one table may hold; beyond this the oldest half is dropped.
+pub const MAX_ENTRIES: usize = 100_000;
+
+/// Why an auto-reply was not sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Suppressed {
+    /// This message was already answered.
+    AlreadyAnswered,
+    /// The member got this topic recently.
+    TopicCooldown,
+    /// The member got crisis resources recently.
+    CrisisCooldown,
+    /// The member got the help text recently.
+    HelpCooldown,
+    /// The channel had its share of auto-replies this minute.
+    ChannelRateLimit,
+}
+
+impl Suppressed {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Suppressed::AlreadyAnswered => "already-answered",
+            Suppressed::TopicCooldown => "topic-cooldown",
+            Suppressed::CrisisCooldown => "crisis-cooldown",
+            Suppressed::HelpCooldown => "help-cooldown",
+            Suppressed::ChannelRateLimit => "channel-rate-limit",
+        }
+    }
+}
+
+/// A map of key → expiry instant.
+#[derive(Debug)]
+struct Expiring<K> {
+    until: HashMap<K, Instant>,
+}
+
+impl<K: Eq + Hash + Copy> Expiring<K> {
+    fn new() -> Self {
+        Self {
+            until: HashMap::new(),
+        }
+    }
+
+    fn active(&self, key: &K, now: Instant) -> bool {
+        self.until.get(key).is_some_and(|t| *t > now)
+    }
+
+    fn set(&mut self, key: K, now: Instant, ttl: Duration) {
+        if self.until.len() >= MAX_ENTRIES {
+            self.sweep(now);
+        }
+        if self.until.len() >= MAX_ENTRIES {
+            // Still full of live entries: drop the half that expires first.
+            let mut times: Vec<Instant> = self.until.values().copied().collect();
+            times.sort_unstable();
+            let cut = times[times.len() / 2];
+            self.until.retain(|_, t| *t > cut);
+        }
+        self.until.insert(key, now + ttl);
+    }
+
+    fn sweep(&mut self, now: Instant) {
+        self.until.retain(|_, t| *t > now);
+    }
+
+    fn len(&self) -> usize {
+        self.until.len()
+    }
+}
+
+#[derive(Debug)]
+struct Inner {
+    topic: Expiring<(u64, TopicId)>,
+    crisis: Expiring<u64>,
+    alert: Expiring<u64>,
+    help: Expiring<u64>,
+    messages: Expiring<u64>,
+    /// Send times of recent auto-replies per channel.
+    channels: HashMap<u64, VecDeque<Instant>>,
+    last_sweep: Option<Instant>,
+}
+
+/// The adapter's cooldowns and rate limits. Cheap to share behind an `Arc`.
+#[derive(Debug)]
+pub struct Cooldowns {
+    topic_ttl: Duration,
+    crisis_ttl: Duration,
+    help_ttl: Duration,
+    channel_per_minute: usize,
+    inner: Mutex<Inner>,
+}
+
+/// Sizes of the tables, for tests and diagnostics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sizes {
+    pub topic: usize,
+    pub crisis: usize,
+    pub alert: usize,
+    pub help: usize,
+    pub messages: usize,
+    pub channels: usize,
+}
+
+impl Cooldowns {
+    pub fn new(config: &DiscordConfig) -> Self {
+        let minutes = |m: u64| Duration::from_secs(m.saturating_mul(60));
+        Self {
+            topic_ttl: minutes(config.topic_cooldown_minutes),
+            crisis_ttl: minutes(config.crisis_cooldown_minutes),
+            help_ttl: minutes(config.help_cooldown_minutes),
+            channel_per_minute: config.channel_replies_per_minute.max(1) as usize,
+            inner: Mutex::new(Inner {
+                topic: Expiring::new(),
+                crisis: Expiring::new(),
+                alert: Expiring::new(),
+                help: Expiring::new(),
+                messages: Expiring::new(),
+                channels: HashMap::new(),
+                last_sweep: None,
+            }),
+        }
+    }
+
+    fn lock(&self, now: Instant) -> std::sync::MutexGuard<'_, Inner> {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let due = inner
+            .last_sweep
+            .is_none_or(|t| now.saturating_duration_since(t) >= SWEEP_EVERY);
+        if due {
+            inner.last_sweep = Some(now);
+            inner.topic.sweep(now);
+            inner.crisis.sweep(now);
+            inner.alert.sweep(now);
+            inner.help.sweep(now);
+            inner.messages.sweep(now);
+            inner.channels.retain(|_, sent| {
+                while sent
+                    .front()
+                    .is_some_and(|t| now.saturating_duration_since(*t) >= CHANNEL_WINDOW)
+                {
+                    sent.pop_front();
+                }
+                !sent.is_empty()
+            });
+        }
+        inner
+    }
+
+    /// Checks the per-channel limit without recording anything.
+    fn channel_full(&self, inner: &mut Inner, channel: u64, now: Instant) -> bool {
+        match inner.channels.get_mut(&channel) {
+            Some(sent) => {
+                while sent
+                    .front()
+                    .is_some_and(|t| now.saturating_duration_since(*t) >= CHANNEL_WINDOW)
+                {
+                    sent.pop_front();
+                }
+                sent.len() >= self.channel_per_minute
+            }
+            None => false,
+        }
+    }
+
+    fn record_channel(&self, inner: &mut Inner, channel: u64, now: Instant) {
+        if inner.channels.len() >= MAX_ENTRIES && !inner.channels.contains_key(&channel) {
+            inner.channels.clear();
+        }
+        inner.channels.entry(channel).or_default().push_back(now);
+    }
+
+    /// A guild-channel reply on `topic` (or "did you mean"/help when
+    /// `topic` is `None`) to `message` by `user` in `channel`. Checks, in
+    /// order: the message was not answered yet, the member's topic
+    /// cooldown, the channel's rate limit; records all of them only when
+    /// the reply may go out.
+    pub fn try_channel_reply(
+        &self,
+        message: u64,
+        user: u64,
+        channel: u64,
+        topic: Option<TopicId>,
+        now: Instant,
+    ) -> Result<(), Suppressed> {
+        let mut inner = self.lock(now);
+        if inner.messages.active(&message, now) {
+            return Err(Suppressed::AlreadyAnswered);
+        }
+        if let Some(t) = topic {
+            if inner.topic.active(&(user, t), now) {
+                return Err(Suppressed::TopicCooldown);
+            }
+        }
+        if self.channel_full(&mut inner, channel, now) {
+            return Err(Suppressed::ChannelRateLimit);
+        }
+        inner.messages.set(message, now, MESSAGE_MEMORY);
+        if let Some(t) = topic {
+            inner.topic.set((user, t), now, self.topic_ttl);
+        }
+        self.record_channel(&mut inner, channel, now);
+        Ok(())
+    }
+
+    /// A direct-message reply to `message`: only "one reply per message".
+    pub fn try_direct_reply(&self, message: u64, now: Instant) -> Result<(), Suppressed> {
+        let mut inner = self.lock(now);
+        if inner.messages.active(&message, now) {
+            return Err(Suppressed::AlreadyAnswered);
+        }
+        inner.messages.set(message, now, MESSAGE_MEMORY);
+        Ok(())
+    }
+
+    /// The help reply for chatter in a DM: once per help cooldown per member.
+    pub fn try_help(&self, message: u64, user: u64, now: Instant) -> Result<(), Suppressed> {
+        let mut inner = self.lock(now);
+        if inner.messages.active(&message, now) {
+            return Err(Suppressed::AlreadyAnswered);
+        }
+        if inner.help.active(&user, now) {
+            return Err(Suppressed::HelpCooldown);
+        }
+        inner.messages.set(message, now, MESSAGE_MEMORY);
+        inner.help.set(user, now, self.help_ttl);
+        Ok(())
+    }
+
+    /// Crisis resources for `user` in answer to `message`. Topic cooldowns
+    /// and channel rate limits never apply; only the member's own short
+    /// crisis cooldown (and one reply per message) does.
+    pub fn try_crisis(&self, message: u64, user: u64, now: Instant) -> Result<(), Suppressed> {
+        let mut inner = self.lock(now);
+        if inner.messages.active(&message, now) {
+            return Err(Suppressed::AlreadyAnswered);
+        }
+        if inner.crisis.active(&user, now) {
+            return Err(Suppressed::CrisisCooldown);
+        }
+        inner.messages.set(message, now, MESSAGE_MEMORY);
+        inner.crisis.set(user, now, self.crisis_ttl);
+        Ok(())
+    }
+
+    /// A moderator alert about `user`: at most one per crisis cooldown.
+    pub fn try_alert(&self, user: u64, now: Instant) -> Result<(), Suppressed> {
+        let mut inner = self.lock(now);
+        if inner.alert.active(&user, now) {
+            return Err(Suppressed::CrisisCooldown);
+        }
+        inner.alert.set(user, now, self.crisis_ttl);
+        Ok(())
+    }
+
+    pub fn sizes(&self) -> Sizes {
+        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        Sizes {
+            topic: inner.topic.len(),
+            crisis: inner.crisis.len(),
+            alert: inner.alert.len(),
+            help: inner.help.len(),
+            messages: inner.messages.len(),
+            channels: inner.channels.len(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cooldowns(per_minute: u32) -> Cooldowns {
+        Cooldowns::new(&DiscordConfig {
+            topic_cooldown_minutes: 30,
+            crisis_cooldown_minutes: 5,
+            help_cooldown_minutes: 60,
+            channel_replies_per_minute: per_minute,
+            ..DiscordConfig::default()
+        })
+    }
+
+    const MIN: Duration = Duration::from_secs(60);
+
+    #[test]
+    fn topic_cooldown_is_per_user_and_topic() {
+        let c = cooldowns(100);
+        let t0 = Instant::now();
+        assert_eq!(c.try_channel_reply(1, 10, 5, Some("gifts"), t0), Ok(()));
+        assert_eq!(
+            c.try_channel_reply(2, 10, 5, Some("gifts"), t0 + MIN),
+            Err(Suppressed::TopicCooldown)
+        );
+        // Another topic, another member: fine.
+        assert_eq!(c.try_channel_reply(3, 10, 5, Some("letters"), t0), Ok(()));
+        assert_eq!(c.try_channel_reply(4, 11, 5, Some("gifts"), t0), Ok(()));
+        // After the cooldown: fine again.
+        assert_eq!(
+            c.try_channel_reply(5, 10, 5, Some("gifts"), t0 + 31 * MIN),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn one_reply_per_message() {
+        let c = cooldowns(100);
+        let t0 = Instant::now();
+        assert_eq!(c.try_channel_reply(1, 10, 5, Some("gifts"), t0), Ok(()));
+        assert_eq!(
+            c.try_channel_reply(1, 10, 5, Some("letters"), t0),
+            Err(Suppressed::AlreadyAnswered)
+        );
+        assert_eq!(c.try_crisis(1, 10, t0), Err(Suppressed::AlreadyAnswered));
+        assert_eq!(c.try_direct_reply(2, t0), Ok(()));
+        assert_eq!(c.try_direct_reply(2, t0), Err(Suppressed::AlreadyAnswered));
+    }
+
+    #[test]
+    fn channel_rate_limit_slides() {
+        let c = cooldowns(2);
+        let t0 = Instant::now();
+        assert_eq!(c.try_channel_reply(1, 10, 5, None, t0), Ok(()));
+        assert_eq!(c.try_channel_reply(2, 11, 5, None, t0), Ok(()));
+        assert_eq!(
+            c.try_channel_reply(3, 12, 5, None, t0),
+            Err(Suppressed::ChannelRateLimit)
+        );
+        // A suppressed reply records nothing: message 3 may still be answered.
+        assert_eq!(c.try_channel_reply(3, 12, 6, None, t0), Ok(()));
+        assert_eq!(c.try_channel_reply(4, 12, 5, None, t0 + MIN), Ok(()));
+    }
+
+    #[test]
+    fn crisis_ignores_topic_and_channel_limits() {
+        let c = cooldowns(1);
+        let t0 = Instant::now();
+        assert_eq!(c.try_channel_reply(1, 10, 5, Some("gifts"), t0), Ok(()));
+        assert_eq!(c.try_crisis(2, 10, t0), Ok(()));
+        assert_eq!(c.try_crisis(3, 10, t0 + MIN), Err(Suppressed::CrisisCooldown));
+        assert_eq!(c.try_crisis(4, 10, t0 + 6 * MIN), Ok(()));
+        assert_eq!(c.try_alert(10, t0), Ok(()));
+        assert_eq!(c.try_alert(10, t0 + MIN), Err(Suppressed::CrisisCooldown));
+    }
+
+    #[test]
+    fn help_once_per_cooldown() {
+        let c = cooldowns(1);
+        let t0 = Instant::now();
+        assert_eq!(c.try_help(1, 10, t0), Ok(()));
+        assert_eq!(c.try_help(2, 10, t0 + MIN), Err(Suppressed::HelpCooldown));
+        assert_eq!(c.try_help(3, 10, t0 + 61 * MIN), Ok(()));
+    }
+
+    #[test]
+    fn entries_expire_and_memory_stays_bounded() {
+        let c = cooldowns(5);
+        let t0 = Instant::now();
+        for i in 0..1000u64 {
+            let _ = c.try_channel_reply(i + 1, i, i, Some("gifts"), t0);
+            let _ = c.try_crisis(100_000 + i, i, t0);
+            let _ = c.try_help(200_000 + i, i, t0);
+        }
+        let s = c.sizes();
+        assert_eq!((s.topic, s.channels, s.crisis, s.help), (1000, 1000, 1000, 1000));
+        // Two hours later everything has expired; the next call sweeps.
+        let later = t0 + 120 * MIN;
+        assert_eq!(c.try_direct_reply(999_999, later), Ok(()));
+        let s = c.sizes();
+        assert_eq!(
+            (s.topic, s.channels, s.crisis, s.help, s.messages),
+            (0, 0, 0, 0, 1)
+        );
+    }
+
+    #[test]
+    fn hard_cap_drops_oldest() {
+        let mut e: Expiring<u64> = Expiring::new();
+        let t0 = Instant::now();
+        for i in 0..(MAX_ENTRIES as u64 + 10) {
+            e.set(i, t0 + Duration::from_millis(i), MIN);
+        }
+        assert!(e.len() <= MAX_ENTRIES);
+        assert!(e.active(&(MAX_ENTRIES as u64 + 9), t0));
+    }
+}

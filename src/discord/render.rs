@@ -1,0 +1,279 @@
+//! Turns the core's [`Reply`] into Discord messages: an embed whose title,
+//! description and footer are the reply's title, body and referral notice,
+//! coloured by tone, plus "did you mean" buttons.
+//!
+//! Nothing the bot sends is built any other way, so every message carries
+//! the notice. Every builder here sets `allowed_mentions` explicitly: nothing
+//! may ping, except the replied-to member on replies (and, for crisis
+//! alerts, the configured moderator role; see [`super::alert`]).
+//!
+//! Long bodies are split into several embeds (one per message) within
+//! Discord's limits; each page repeats the title and the notice.
+
+use poise::CreateReply;
+use serenity::all::{
+    ButtonStyle, Colour, CreateActionRow, CreateAllowedMentions, CreateButton, CreateEmbed,
+    CreateEmbedFooter, CreateInteractionResponseFollowup, CreateInteractionResponseMessage,
+    CreateMessage, Message,
+};
+
+use crate::reply::{Reply, Tone};
+
+/// Discord's limits, in characters.
+pub mod limits {
+    pub const CONTENT: usize = 2000;
+    pub const EMBED_TITLE: usize = 256;
+    pub const EMBED_DESCRIPTION: usize = 4096;
+    pub const EMBED_FOOTER: usize = 2048;
+    pub const EMBED_TOTAL: usize = 6000;
+    pub const BUTTON_LABEL: usize = 80;
+    pub const BUTTONS_PER_ROW: usize = 5;
+}
+
+/// Prefix of the custom id of "did you mean" buttons: `topic:<id>`.
+pub const TOPIC_BUTTON_PREFIX: &str = "topic:";
+
+/// Embed colour per tone.
+pub fn colour(tone: Tone) -> Colour {
+    Colour::new(match tone {
+        Tone::Guidance => 0x4F86C6,
+        Tone::Urgent => 0xD64545,
+        Tone::Info => 0x8E9AAF,
+    })
+}
+
+/// Mentions that may ping: none.
+pub fn no_mentions() -> CreateAllowedMentions {
+    CreateAllowedMentions::new().replied_user(false)
+}
+
+/// Mentions that may ping on a reply: only the member replied to.
+pub fn reply_mentions() -> CreateAllowedMentions {
+    CreateAllowedMentions::new().replied_user(true)
+}
+
+/// Cuts `text` to at most `max` characters, ending with "…" when cut.
+pub fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// Splits `text` into pieces of at most `max` characters, preferring to cut
+/// between paragraphs, then lines, then words.
+pub fn split_text(text: &str, max: usize) -> Vec<String> {
+    assert!(max > 0);
+    let mut pieces = Vec::new();
+    let mut rest = text.trim();
+    while rest.chars().count() > max {
+        // Byte index just past the first `max` characters.
+        let limit = rest
+            .char_indices()
+            .nth(max)
+            .map(|(i, _)| i)
+            .unwrap_or(rest.len());
+        let head = &rest[..limit];
+        let cut = head
+            .rfind("\n\n")
+            .or_else(|| head.rfind('\n'))
+            .or_else(|| head.rfind(' '))
+            .filter(|&i| i > 0)
+            .unwrap_or(limit);
+        let piece = rest[..cut].trim_end();
+        if !piece.is_empty() {
+            pieces.push(piece.to_string());
+        }
+        rest = rest[cut..].trim_start();
+    }
+    if !rest.is_empty() || pieces.is_empty() {
+        pieces.push(rest.to_string());
+    }
+    pieces
+}
+
+/// The reply as one or more embeds, each within Discord's limits and each
+/// carrying the title and the referral notice. Send one per message.
+pub fn pages(reply: &Reply) -> Vec<CreateEmbed> {
+    let title = truncate(reply.title(), limits::EMBED_TITLE);
+    let footer = truncate(reply.footer(), limits::EMBED_FOOTER);
+    let used = title.chars().count() + footer.chars().count();
+    let room = limits::EMBED_DESCRIPTION
+        .min(limits::EMBED_TOTAL.saturating_sub(used))
+        .max(1);
+    split_text(reply.body(), room)
+        .into_iter()
+        .map(|body| {
+            CreateEmbed::new()
+                .title(title.clone())
+                .description(body)
+                .colour(colour(reply.tone()))
+                .footer(CreateEmbedFooter::new(footer.clone()))
+        })
+        .collect()
+}
+
+/// "Did you mean" buttons, one per suggestion (custom id `topic:<id>`).
+pub fn buttons(reply: &Reply) -> Vec<CreateActionRow> {
+    let buttons: Vec<CreateButton> = reply
+        .suggestions()
+        .iter()
+        .take(limits::BUTTONS_PER_ROW)
+        .map(|s| {
+            CreateButton::new(format!("{TOPIC_BUTTON_PREFIX}{}", s.topic))
+                .label(truncate(&s.title, limits::BUTTON_LABEL))
+                .style(ButtonStyle::Secondary)
+        })
+        .collect();
+    if buttons.is_empty() {
+        Vec::new()
+    } else {
+        vec![CreateActionRow::Buttons(buttons)]
+    }
+}
+
+/// Channel messages for `reply`. With `reference`, the first message is a
+/// reply to it and may ping its author (only them); otherwise nothing pings.
+/// Buttons go on the last message.
+pub fn messages(reply: &Reply, reference: Option<&Message>) -> Vec<CreateMessage> {
+    let pages = pages(reply);
+    let last = pages.len() - 1;
+    pages
+        .into_iter()
+        .enumerate()
+        .map(|(i, embed)| {
+            let mut m = CreateMessage::new().embed(embed);
+            match reference {
+                Some(msg) if i == 0 => {
+                    m = m.reference_message(msg).allowed_mentions(reply_mentions());
+                }
+                _ => m = m.allowed_mentions(no_mentions()),
+            }
+            if i == last {
+                m = m.components(buttons(reply));
+            }
+            m
+        })
+        .collect()
+}
+
+/// Poise replies (slash commands, context menus) for `reply`: the first is
+/// the interaction response, the rest follow-ups. Nothing pings.
+pub fn command_replies(reply: &Reply, ephemeral: bool) -> Vec<CreateReply> {
+    let pages = pages(reply);
+    let last = pages.len() - 1;
+    pages
+        .into_iter()
+        .enumerate()
+        .map(|(i, embed)| {
+            let mut r = CreateReply::default()
+                .embed(embed)
+                .ephemeral(ephemeral)
+                .allowed_mentions(no_mentions());
+            if i == last {
+                r = r.components(buttons(reply));
+            }
+            r
+        })
+        .collect()
+}
+
+/// The same with a line of plain text above the first embed (for polite
+/// errors such as an unknown topic). The text must come from this crate,
+/// never from a member.
+pub fn command_replies_with_note(reply: &Reply, note: &str, ephemeral: bool) -> Vec<CreateReply> {
+    let mut replies = command_replies(reply, ephemeral);
+    if let Some(first) = replies.first_mut() {
+        *first = std::mem::take(first).content(truncate(note, limits::CONTENT));
+    }
+    replies
+}
+
+/// A response to a component interaction (button press) and its follow-ups.
+pub fn component_response(
+    reply: &Reply,
+    note: Option<&str>,
+    ephemeral: bool,
+) -> (
+    CreateInteractionResponseMessage,
+    Vec<CreateInteractionResponseFollowup>,
+) {
+    let pages = pages(reply);
+    let last = pages.len() - 1;
+    let mut first = None;
+    let mut rest = Vec::new();
+    for (i, embed) in pages.into_iter().enumerate() {
+        let components = if i == last {
+            buttons(reply)
+        } else {
+            Vec::new()
+        };
+        if i == 0 {
+            let mut m = CreateInteractionResponseMessage::new()
+                .embed(embed)
+                .ephemeral(ephemeral)
+                .allowed_mentions(no_mentions())
+                .components(components);
+            if let Some(note) = note {
+                m = m.content(truncate(note, limits::CONTENT));
+            }
+            first = Some(m);
+        } else {
+            rest.push(
+                CreateInteractionResponseFollowup::new()
+                    .embed(embed)
+                    .ephemeral(ephemeral)
+                    .allowed_mentions(no_mentions())
+                    .components(components),
+            );
+        }
+    }
+    (first.expect("at least one page"), rest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_respects_limit_and_prefers_paragraphs() {
+        let text = format!("{}\n\n{}", "a".repeat(30), "b ".repeat(40));
+        let pieces = split_text(&text, 40);
+        assert_eq!(pieces[0], "a".repeat(30));
+        assert!(pieces.iter().all(|p| p.chars().count() <= 40), "{pieces:?}");
+        let rejoined: String = pieces.concat().split_whitespace().collect();
+        let original: String = text.split_whitespace().collect();
+        assert_eq!(rejoined, original);
+    }
+
+    #[test]
+    fn split_handles_unbroken_and_multibyte_text() {
+        let text = "é".repeat(100);
+        let pieces = split_text(&text, 30);
+        assert_eq!(pieces.len(), 4);
+        assert!(pieces.iter().all(|p| p.chars().count() <= 30));
+        assert_eq!(pieces.concat(), text);
+        assert_eq!(split_text("", 10), vec![String::new()]);
+        assert_eq!(split_text("short", 10), vec!["short".to_string()]);
+    }
+
+    #[test]
+    fn truncate_marks_the_cut() {
+        assert_eq!(truncate("abcdef", 4), "abc…");
+        assert_eq!(truncate("abc", 4), "abc");
+    }
+
+    #[test]
+    fn allowed_mentions_serialise_to_nothing() {
+        let v = serde_json::to_value(no_mentions()).unwrap();
+        assert_eq!(v["parse"], serde_json::json!([]));
+        assert_eq!(v["users"], serde_json::json!([]));
+        assert_eq!(v["roles"], serde_json::json!([]));
+        assert_eq!(v["replied_user"], false);
+        let v = serde_json::to_value(reply_mentions()).unwrap();
+        assert_eq!(v["parse"], serde_json::json!([]));
+        assert_eq!(v["replied_user"], true);
+    }
+}
