@@ -112,6 +112,9 @@ const WEAK: f32 = 0.5;
 /// Cues further than this many words from a therapy word count less.
 const NEAR_WORDS: u32 = 10;
 const FAR_FACTOR: f32 = 0.4;
+/// Far cues together add at most this much to a topic: a topic must be
+/// discussed near the therapist to be answered.
+const FAR_CAP: f32 = 0.4;
 /// Weak cues together add at most this much to a topic.
 const WEAK_CAP: f32 = 0.5;
 /// Candidates found without any therapy context count for this much.
@@ -238,6 +241,7 @@ impl Classifier {
         let mut scores = [0f32; TOPIC_IDS.len()];
         let mut strong = [0f32; TOPIC_IDS.len()];
         let mut weak = [0f32; TOPIC_IDS.len()];
+        let mut far = [0f32; TOPIC_IDS.len()];
         // (topic, weight, strong, start, end, phrase)
         let mut cues: Vec<(u8, f32, bool, u32, u32, u32)> = hits
             .iter()
@@ -248,7 +252,13 @@ impl Classifier {
                     weight,
                     strong,
                 } => {
-                    let weight = if near(h) { weight } else { weight * FAR_FACTOR };
+                    // Strong cues stand on their own; others should sit
+                    // near a therapy word to count in full.
+                    let weight = if strong || near(h) {
+                        weight
+                    } else {
+                        weight * FAR_FACTOR
+                    };
                     Some((topic, weight, strong, h.start, h.end, h.phrase))
                 }
                 _ => None,
@@ -281,13 +291,19 @@ impl Classifier {
             let t = topic as usize;
             let is_weak = !is_strong
                 && matches!(self.topics.phrase_at(phrase).label, Label::Cue { weight, .. } if weight <= WEAK);
-            let add = if is_weak {
-                let add = weight.min((WEAK_CAP - weak[t]).max(0.0));
-                weak[t] += add;
-                add
-            } else {
-                weight
+            let full = match self.topics.phrase_at(phrase).label {
+                Label::Cue { weight, .. } => weight,
+                _ => 0.0,
             };
+            let mut add = weight;
+            if is_weak {
+                add = add.min((WEAK_CAP - weak[t]).max(0.0));
+                weak[t] += add;
+            }
+            if add < full * 0.99 || (is_weak && weight < full * 0.99) {
+                add = add.min((FAR_CAP - far[t]).max(0.0));
+                far[t] += add;
+            }
             scores[t] += add;
             if is_strong {
                 strong[t] += add;
