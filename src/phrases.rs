@@ -69,7 +69,8 @@ impl Vocab {
         let stem = self.stemmer.stem(word).into_owned();
         // Words listed as not-typos keep their own term even when an English
         // stem joins them to another ("reference" is not "refer").
-        let shared = if self.not_typos.contains(word) {
+        let distinct = self.not_typos.contains(word);
+        let shared = if distinct {
             None
         } else {
             self.by_stem.get(&stem).copied()
@@ -79,7 +80,9 @@ impl Vocab {
             None => {
                 let id = self.terms.len() as TermId;
                 self.terms.push(word.into());
-                self.by_stem.entry(stem).or_insert(id);
+                if !distinct {
+                    self.by_stem.entry(stem).or_insert(id);
+                }
                 id
             }
         };
