@@ -103,6 +103,7 @@ enum Label {
         strong: bool,
     },
     Context,
+    Pronoun,
     Ignore,
 }
 
@@ -112,6 +113,8 @@ const WEAK: f32 = 0.5;
 /// Cues further than this many words from a therapy word count less.
 const NEAR_WORDS: u32 = 10;
 const FAR_FACTOR: f32 = 0.4;
+/// A cue this close to "she", "him"… (once a therapist is named) is near.
+const PRONOUN_NEAR_WORDS: u32 = 3;
 /// Far cues together add at most this much to a topic: a topic must be
 /// discussed near the therapist to be answered.
 const FAR_CAP: f32 = 0.4;
@@ -167,6 +170,9 @@ impl Classifier {
         let mut topics = PhraseSet::new(1);
         for pattern in &lexicon.context {
             topics.add(&mut vocab, &norm, pattern, Label::Context);
+        }
+        for pattern in &lexicon.pronouns {
+            topics.add(&mut vocab, &norm, pattern, Label::Pronoun);
         }
         for pattern in &lexicon.ignore {
             topics.add(&mut vocab, &norm, pattern, Label::Ignore);
@@ -229,12 +235,23 @@ impl Classifier {
             .map(|h| h.start)
             .collect();
         let therapy_context = !anchors.is_empty();
-        // A cue far from any therapy word counts half: in a long story the
-        // therapist may be mentioned once and the gift for a boss much later.
+        // Once a therapist is named, "she", "him" and the like usually mean
+        // them: a cue right next to one ("hug her", "text him") is near.
+        let pronouns: Vec<u32> = if therapy_context {
+            hits.iter()
+                .filter(|h| self.topics.phrase(h).label == Label::Pronoun)
+                .map(|h| h.start)
+                .collect()
+        } else {
+            Vec::new()
+        };
         let near = |h: &Hit| {
             anchors
                 .iter()
                 .any(|&a| a.abs_diff(h.start) <= NEAR_WORDS || (h.start <= a && a < h.end))
+                || pronouns.iter().any(|&p| {
+                    p.abs_diff(h.start) <= PRONOUN_NEAR_WORDS || (h.start <= p && p < h.end)
+                })
         };
 
         // Per topic: the best weight in each cluster of overlapping hits.
@@ -416,6 +433,7 @@ impl Classifier {
             let cancelled = ignored(&self.topics, hits, h);
             let (source, weight) = match label {
                 Label::Context => ("context".to_string(), 0.0),
+                Label::Pronoun => continue,
                 Label::Ignore => ("ignore".to_string(), 0.0),
                 Label::Cue { topic, weight, .. } => (TOPIC_IDS[topic as usize].to_string(), weight),
             };

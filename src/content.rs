@@ -143,6 +143,10 @@ pub struct Lexicon {
     /// Words that show the message is about therapy: the many names for
     /// the professional, and therapy words (session, appointment).
     pub context: Vec<String>,
+    /// Words that refer back to the professional once one is named ("she",
+    /// "him"): cues near them count as near the therapist.
+    #[serde(default)]
+    pub pronouns: Vec<String>,
     /// Phrases whose words do not count, for context or cues: "physical
     /// therapist" is not therapy, "keep in touch" is not touch. They cancel
     /// any shorter match inside them.
