@@ -366,7 +366,11 @@ impl Classifier {
             (Outcome::Crisis, crisis.score.min(1.0))
         } else {
             match best {
-                Some((t, conf)) if conf >= self.threshold => (Outcome::Topic(TOPIC_IDS[t]), conf),
+                // A dead heat between two topics is a question for the
+                // member ("did you mean"), not a coin toss.
+                Some((t, conf)) if conf >= self.threshold && top - second > f32::EPSILON => {
+                    (Outcome::Topic(TOPIC_IDS[t]), conf)
+                }
                 _ => {
                     let conf = candidates.first().map_or(0.0, |c| c.confidence);
                     if conf >= self.suggest_floor && conf > 0.0 {
