@@ -14,6 +14,7 @@ pub mod config;
 pub mod console;
 pub mod content;
 pub mod crisis;
+pub mod discord;
 pub mod error;
 pub mod eval;
 pub mod normalize;

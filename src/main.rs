@@ -51,6 +51,9 @@ enum Command {
     },
     /// Validate the config and responses/; exits non-zero on errors.
     Check,
+    /// Connect to Discord. The token comes from DISCORD_TOKEN or the config's
+    /// `token_file`, never from the command line.
+    Run,
 }
 
 fn main() -> ExitCode {
@@ -87,7 +90,19 @@ fn load(config: Option<&std::path::Path>) -> anyhow::Result<(Config, Engine)> {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config_path = cli.config.as_deref();
     let mut out = String::new();
-    match cli.command {
+    // Without a subcommand: the bot when a token is in the environment, else
+    // the offline console.
+    let token_in_env =
+        std::env::var_os(boundary_bot::discord::TOKEN_ENV).is_some_and(|t| !t.is_empty());
+    let command = match cli.command {
+        None if token_in_env => Some(Command::Run),
+        command => command,
+    };
+    match command {
+        Some(Command::Run) => {
+            let (config, engine) = load(config_path)?;
+            boundary_bot::discord::run_blocking(config, engine)?;
+        }
         None | Some(Command::Chat) => {
             let (_, engine) = load(config_path)?;
             let stdin = io::stdin();

@@ -26,6 +26,17 @@ const SWEEP_EVERY: Duration = Duration::from_secs(60);
 /// Most entries one table may hold; beyond this the oldest half is dropped.
 pub const MAX_ENTRIES: usize = 100_000;
 
+/// Which per-member cooldown a reply is subject to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gate {
+    /// Guidance on a topic: the per-member, per-topic cooldown.
+    Topic(TopicId),
+    /// The help text for chatter: the help cooldown.
+    Help,
+    /// Anything else ("did you mean"): no member cooldown.
+    Plain,
+}
+
 /// Why an auto-reply was not sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Suppressed {
@@ -194,61 +205,76 @@ impl Cooldowns {
         inner.channels.entry(channel).or_default().push_back(now);
     }
 
-    /// A guild-channel reply on `topic` (or "did you mean"/help when
-    /// `topic` is `None`) to `message` by `user` in `channel`. Checks, in
-    /// order: the message was not answered yet, the member's topic
-    /// cooldown, the channel's rate limit; records all of them only when
-    /// the reply may go out.
+    /// A reply in a guild channel to `message` by `user`. Checks, in
+    /// order: the message was not answered yet, the member's cooldown for
+    /// this kind of reply (`gate`), the channel's rate limit; records them
+    /// only when the reply may go out.
     pub fn try_channel_reply(
         &self,
         message: u64,
         user: u64,
         channel: u64,
-        topic: Option<TopicId>,
+        gate: Gate,
         now: Instant,
     ) -> Result<(), Suppressed> {
         let mut inner = self.lock(now);
         if inner.messages.active(&message, now) {
             return Err(Suppressed::AlreadyAnswered);
         }
-        if let Some(t) = topic {
-            if inner.topic.active(&(user, t), now) {
-                return Err(Suppressed::TopicCooldown);
-            }
-        }
+        self.check_gate(&inner, user, gate, now)?;
         if self.channel_full(&mut inner, channel, now) {
             return Err(Suppressed::ChannelRateLimit);
         }
         inner.messages.set(message, now, MESSAGE_MEMORY);
-        if let Some(t) = topic {
-            inner.topic.set((user, t), now, self.topic_ttl);
-        }
+        self.record_gate(&mut inner, user, gate, now);
         self.record_channel(&mut inner, channel, now);
         Ok(())
     }
 
-    /// A direct-message reply to `message`: only "one reply per message".
-    pub fn try_direct_reply(&self, message: u64, now: Instant) -> Result<(), Suppressed> {
+    /// A reply in a direct message: one reply per message, and the help
+    /// text once per help cooldown. Topic cooldowns do not apply: the
+    /// member asked the bot directly.
+    pub fn try_direct_reply(
+        &self,
+        message: u64,
+        user: u64,
+        gate: Gate,
+        now: Instant,
+    ) -> Result<(), Suppressed> {
+        let gate = match gate {
+            Gate::Topic(_) => Gate::Plain,
+            g => g,
+        };
         let mut inner = self.lock(now);
         if inner.messages.active(&message, now) {
             return Err(Suppressed::AlreadyAnswered);
         }
+        self.check_gate(&inner, user, gate, now)?;
         inner.messages.set(message, now, MESSAGE_MEMORY);
+        self.record_gate(&mut inner, user, gate, now);
         Ok(())
     }
 
-    /// The help reply for chatter in a DM: once per help cooldown per member.
-    pub fn try_help(&self, message: u64, user: u64, now: Instant) -> Result<(), Suppressed> {
-        let mut inner = self.lock(now);
-        if inner.messages.active(&message, now) {
-            return Err(Suppressed::AlreadyAnswered);
+    fn check_gate(
+        &self,
+        inner: &Inner,
+        user: u64,
+        gate: Gate,
+        now: Instant,
+    ) -> Result<(), Suppressed> {
+        match gate {
+            Gate::Topic(t) if inner.topic.active(&(user, t), now) => Err(Suppressed::TopicCooldown),
+            Gate::Help if inner.help.active(&user, now) => Err(Suppressed::HelpCooldown),
+            _ => Ok(()),
         }
-        if inner.help.active(&user, now) {
-            return Err(Suppressed::HelpCooldown);
+    }
+
+    fn record_gate(&self, inner: &mut Inner, user: u64, gate: Gate, now: Instant) {
+        match gate {
+            Gate::Topic(t) => inner.topic.set((user, t), now, self.topic_ttl),
+            Gate::Help => inner.help.set(user, now, self.help_ttl),
+            Gate::Plain => {}
         }
-        inner.messages.set(message, now, MESSAGE_MEMORY);
-        inner.help.set(user, now, self.help_ttl);
-        Ok(())
     }
 
     /// Crisis resources for `user` in answer to `message`. Topic cooldowns
@@ -310,17 +336,26 @@ mod tests {
     fn topic_cooldown_is_per_user_and_topic() {
         let c = cooldowns(100);
         let t0 = Instant::now();
-        assert_eq!(c.try_channel_reply(1, 10, 5, Some("gifts"), t0), Ok(()));
         assert_eq!(
-            c.try_channel_reply(2, 10, 5, Some("gifts"), t0 + MIN),
+            c.try_channel_reply(1, 10, 5, Gate::Topic("gifts"), t0),
+            Ok(())
+        );
+        assert_eq!(
+            c.try_channel_reply(2, 10, 5, Gate::Topic("gifts"), t0 + MIN),
             Err(Suppressed::TopicCooldown)
         );
         // Another topic, another member: fine.
-        assert_eq!(c.try_channel_reply(3, 10, 5, Some("letters"), t0), Ok(()));
-        assert_eq!(c.try_channel_reply(4, 11, 5, Some("gifts"), t0), Ok(()));
+        assert_eq!(
+            c.try_channel_reply(3, 10, 5, Gate::Topic("letters"), t0),
+            Ok(())
+        );
+        assert_eq!(
+            c.try_channel_reply(4, 11, 5, Gate::Topic("gifts"), t0),
+            Ok(())
+        );
         // After the cooldown: fine again.
         assert_eq!(
-            c.try_channel_reply(5, 10, 5, Some("gifts"), t0 + 31 * MIN),
+            c.try_channel_reply(5, 10, 5, Gate::Topic("gifts"), t0 + 31 * MIN),
             Ok(())
         );
     }
@@ -329,38 +364,50 @@ mod tests {
     fn one_reply_per_message() {
         let c = cooldowns(100);
         let t0 = Instant::now();
-        assert_eq!(c.try_channel_reply(1, 10, 5, Some("gifts"), t0), Ok(()));
         assert_eq!(
-            c.try_channel_reply(1, 10, 5, Some("letters"), t0),
+            c.try_channel_reply(1, 10, 5, Gate::Topic("gifts"), t0),
+            Ok(())
+        );
+        assert_eq!(
+            c.try_channel_reply(1, 10, 5, Gate::Topic("letters"), t0),
             Err(Suppressed::AlreadyAnswered)
         );
         assert_eq!(c.try_crisis(1, 10, t0), Err(Suppressed::AlreadyAnswered));
-        assert_eq!(c.try_direct_reply(2, t0), Ok(()));
-        assert_eq!(c.try_direct_reply(2, t0), Err(Suppressed::AlreadyAnswered));
+        assert_eq!(c.try_direct_reply(2, 10, Gate::Plain, t0), Ok(()));
+        assert_eq!(
+            c.try_direct_reply(2, 10, Gate::Plain, t0),
+            Err(Suppressed::AlreadyAnswered)
+        );
     }
 
     #[test]
     fn channel_rate_limit_slides() {
         let c = cooldowns(2);
         let t0 = Instant::now();
-        assert_eq!(c.try_channel_reply(1, 10, 5, None, t0), Ok(()));
-        assert_eq!(c.try_channel_reply(2, 11, 5, None, t0), Ok(()));
+        assert_eq!(c.try_channel_reply(1, 10, 5, Gate::Plain, t0), Ok(()));
+        assert_eq!(c.try_channel_reply(2, 11, 5, Gate::Plain, t0), Ok(()));
         assert_eq!(
-            c.try_channel_reply(3, 12, 5, None, t0),
+            c.try_channel_reply(3, 12, 5, Gate::Plain, t0),
             Err(Suppressed::ChannelRateLimit)
         );
         // A suppressed reply records nothing: message 3 may still be answered.
-        assert_eq!(c.try_channel_reply(3, 12, 6, None, t0), Ok(()));
-        assert_eq!(c.try_channel_reply(4, 12, 5, None, t0 + MIN), Ok(()));
+        assert_eq!(c.try_channel_reply(3, 12, 6, Gate::Plain, t0), Ok(()));
+        assert_eq!(c.try_channel_reply(4, 12, 5, Gate::Plain, t0 + MIN), Ok(()));
     }
 
     #[test]
     fn crisis_ignores_topic_and_channel_limits() {
         let c = cooldowns(1);
         let t0 = Instant::now();
-        assert_eq!(c.try_channel_reply(1, 10, 5, Some("gifts"), t0), Ok(()));
+        assert_eq!(
+            c.try_channel_reply(1, 10, 5, Gate::Topic("gifts"), t0),
+            Ok(())
+        );
         assert_eq!(c.try_crisis(2, 10, t0), Ok(()));
-        assert_eq!(c.try_crisis(3, 10, t0 + MIN), Err(Suppressed::CrisisCooldown));
+        assert_eq!(
+            c.try_crisis(3, 10, t0 + MIN),
+            Err(Suppressed::CrisisCooldown)
+        );
         assert_eq!(c.try_crisis(4, 10, t0 + 6 * MIN), Ok(()));
         assert_eq!(c.try_alert(10, t0), Ok(()));
         assert_eq!(c.try_alert(10, t0 + MIN), Err(Suppressed::CrisisCooldown));
@@ -370,9 +417,12 @@ mod tests {
     fn help_once_per_cooldown() {
         let c = cooldowns(1);
         let t0 = Instant::now();
-        assert_eq!(c.try_help(1, 10, t0), Ok(()));
-        assert_eq!(c.try_help(2, 10, t0 + MIN), Err(Suppressed::HelpCooldown));
-        assert_eq!(c.try_help(3, 10, t0 + 61 * MIN), Ok(()));
+        assert_eq!(c.try_direct_reply(1, 10, Gate::Help, t0), Ok(()));
+        assert_eq!(
+            c.try_direct_reply(2, 10, Gate::Help, t0 + MIN),
+            Err(Suppressed::HelpCooldown)
+        );
+        assert_eq!(c.try_direct_reply(3, 10, Gate::Help, t0 + 61 * MIN), Ok(()));
     }
 
     #[test]
@@ -380,15 +430,18 @@ mod tests {
         let c = cooldowns(5);
         let t0 = Instant::now();
         for i in 0..1000u64 {
-            let _ = c.try_channel_reply(i + 1, i, i, Some("gifts"), t0);
+            let _ = c.try_channel_reply(i + 1, i, i, Gate::Topic("gifts"), t0);
             let _ = c.try_crisis(100_000 + i, i, t0);
-            let _ = c.try_help(200_000 + i, i, t0);
+            let _ = c.try_direct_reply(200_000 + i, i, Gate::Help, t0);
         }
         let s = c.sizes();
-        assert_eq!((s.topic, s.channels, s.crisis, s.help), (1000, 1000, 1000, 1000));
+        assert_eq!(
+            (s.topic, s.channels, s.crisis, s.help),
+            (1000, 1000, 1000, 1000)
+        );
         // Two hours later everything has expired; the next call sweeps.
         let later = t0 + 120 * MIN;
-        assert_eq!(c.try_direct_reply(999_999, later), Ok(()));
+        assert_eq!(c.try_direct_reply(999_999, 1, Gate::Plain, later), Ok(()));
         let s = c.sizes();
         assert_eq!(
             (s.topic, s.channels, s.crisis, s.help, s.messages),

@@ -1,0 +1,18 @@
+//! `/resources [public:<bool>]`
+
+use crate::discord::{render, Context, Error};
+use crate::reply;
+
+/// Crisis and support lines, always available.
+#[poise::command(slash_command)]
+pub async fn resources(
+    ctx: Context<'_>,
+    #[description = "Post them in the channel for everyone (default: only you see them)"]
+    public: Option<bool>,
+) -> Result<(), Error> {
+    let ephemeral = !public.unwrap_or(false);
+    let reply = reply::resources(ctx.data().engine.library());
+    super::send(ctx, render::command_replies(&reply, ephemeral)).await?;
+    super::log_answer(ctx, "resources", "-", ephemeral);
+    Ok(())
+}

@@ -1,0 +1,177 @@
+//! Member messages: direct messages, @mentions of the bot, and messages in
+//! the configured auto-reply channels.
+//!
+//! The core decides what to say ([`Engine::answer`](crate::Engine::answer));
+//! this decides whether and where:
+//!
+//! | where              | crisis | topic          | unsure           | nothing                |
+//! |--------------------|--------|----------------|------------------|------------------------|
+//! | DM                 | yes    | yes            | "did you mean"   | help, once per cooldown |
+//! | @mention           | yes    | topic cooldown | "did you mean"   | help, once per cooldown |
+//! | auto-reply channel | yes    | topic cooldown | silent           | silent                 |
+//!
+//! In guild channels every reply also counts against the channel's rate
+//! limit; crisis replies are exempt from both the topic cooldowns and the
+//! rate limit and only have their own short per-member cooldown. Every
+//! message gets at most one reply.
+
+use std::time::Instant;
+
+use serenity::all::{Message, MessageType, UserId};
+use tracing::{debug, info, warn};
+
+use super::super::alert::{self, AlertSource};
+use super::super::cooldown::{Gate, Suppressed};
+use super::super::{render, Data, Error, FrameworkContext};
+use crate::classify::Outcome;
+use crate::reply::Surface;
+
+/// Why the bot is looking at a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    Direct,
+    Mention,
+    AutoReplyChannel,
+}
+
+impl Place {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Place::Direct => "dm",
+            Place::Mention => "mention",
+            Place::AutoReplyChannel => "auto-reply channel",
+        }
+    }
+}
+
+/// Whether the bot should look at `msg` at all, and why.
+pub fn place(msg: &Message, bot_id: UserId, data: &Data) -> Option<Place> {
+    let human = !msg.author.bot && !msg.author.system && msg.author.id != bot_id;
+    let ordinary = matches!(msg.kind, MessageType::Regular | MessageType::InlineReply);
+    if !human || msg.webhook_id.is_some() || !ordinary {
+        return None;
+    }
+    if msg.guild_id.is_none() {
+        Some(Place::Direct)
+    } else if msg.mentions_user_id(bot_id) {
+        Some(Place::Mention)
+    } else if data
+        .config
+        .auto_reply_channels
+        .contains(&msg.channel_id.get())
+    {
+        Some(Place::AutoReplyChannel)
+    } else {
+        None
+    }
+}
+
+/// The message text without the bot's own mention.
+pub fn strip_mention(text: &str, bot_id: UserId) -> String {
+    text.replace(&format!("<@{bot_id}>"), " ")
+        .replace(&format!("<@!{bot_id}>"), " ")
+        .trim()
+        .to_string()
+}
+
+pub async fn handle(fw: FrameworkContext<'_>, msg: &Message) -> Result<(), Error> {
+    let data = fw.user_data;
+    let ctx = fw.serenity_context;
+    let bot_id = fw.bot_id();
+    let Some(place) = place(msg, bot_id, data) else {
+        return Ok(());
+    };
+    let text = strip_mention(&msg.content, bot_id);
+    let (classification, reply) = data.engine.answer(&text, Surface::Discord);
+    let outcome = classification.outcome;
+    let now = Instant::now();
+    let (user, message, channel) = (msg.author.id.get(), msg.id.get(), msg.channel_id.get());
+    let cooldowns = &data.cooldowns;
+    let decision: Result<(), Suppressed> = match (place, outcome) {
+        (_, Outcome::Crisis) => cooldowns.try_crisis(message, user, now),
+        (Place::AutoReplyChannel, Outcome::Unsure | Outcome::Nothing) => {
+            debug!(
+                guild = ?msg.guild_id.map(|g| g.get()),
+                channel,
+                message,
+                user,
+                outcome = classification.label(),
+                "not confident: no auto-reply"
+            );
+            return Ok(());
+        }
+        (Place::Direct, outcome) => cooldowns.try_direct_reply(message, user, gate(outcome), now),
+        (_, outcome) => cooldowns.try_channel_reply(message, user, channel, gate(outcome), now),
+    };
+    if let Err(why) = decision {
+        info!(
+            guild = ?msg.guild_id.map(|g| g.get()),
+            channel,
+            message,
+            user,
+            place = place.as_str(),
+            outcome = classification.label(),
+            topic = classification.topic().unwrap_or("-"),
+            reason = why.as_str(),
+            "reply suppressed"
+        );
+        return Ok(());
+    }
+
+    // In guild channels the answer is a reply to the member's message; in
+    // DMs it is a plain message.
+    let reference = msg.guild_id.is_some().then_some(msg);
+    let mut sent = 0;
+    for m in render::messages(&reply, reference) {
+        match msg.channel_id.send_message(ctx, m).await {
+            Ok(_) => sent += 1,
+            Err(e) => {
+                warn!(
+                    guild = ?msg.guild_id.map(|g| g.get()),
+                    channel,
+                    message,
+                    user,
+                    place = place.as_str(),
+                    error = %e,
+                    "could not send reply"
+                );
+                break;
+            }
+        }
+    }
+    if sent > 0 {
+        info!(
+            guild = ?msg.guild_id.map(|g| g.get()),
+            channel,
+            message,
+            user,
+            place = place.as_str(),
+            outcome = classification.label(),
+            topic = classification.topic().unwrap_or("-"),
+            kind = ?reply.kind(),
+            "replied"
+        );
+    }
+
+    if outcome == Outcome::Crisis {
+        if let Some(guild_id) = msg.guild_id {
+            let source = AlertSource {
+                guild_id,
+                channel_id: msg.channel_id,
+                user_id: msg.author.id,
+                link: msg.link(),
+                via: place.as_str(),
+            };
+            alert::send(&ctx.http, data, source).await;
+        }
+    }
+    Ok(())
+}
+
+fn gate(outcome: Outcome) -> Gate {
+    match outcome {
+        Outcome::Topic(t) => Gate::Topic(t),
+        Outcome::Nothing => Gate::Help,
+        Outcome::Unsure | Outcome::Crisis => Gate::Plain,
+    }
+}

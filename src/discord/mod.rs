@@ -1,0 +1,355 @@
+//! The Discord adapter: a thin layer over [`Engine`] built on poise 0.7 and
+//! serenity 0.12.
+//!
+//! It translates Discord events into core calls and core replies into
+//! Discord messages. It decides *whether* and *where* to speak (cooldowns,
+//! channels, rate limits, alerts); the core decides *what* to say.
+//!
+//! * [`build_client`] builds the client exactly as `boundary-bot run` does;
+//!   the end-to-end tests use it against a fake Discord on 127.0.0.1.
+//! * [`commands`]: `/ask`, `/topic`, `/topics`, `/resources`, `/help` and
+//!   the "Get boundary guidance" message context menu.
+//! * [`events`]: DMs, @mentions, auto-reply channels, button presses.
+//! * [`render`]: `Reply` → embeds, with `allowed_mentions` on every message.
+//! * [`cooldown`], [`alert`], [`logging`].
+
+pub mod alert;
+pub mod commands;
+pub mod cooldown;
+pub mod events;
+pub mod logging;
+pub mod render;
+
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use serenity::all::{Client, ClientBuilder, GatewayIntents, GuildId, HttpBuilder, ShardManager};
+use tracing::{error, info, warn};
+
+use crate::config::{Config, DiscordConfig};
+use crate::reply::{self, Surface};
+use crate::Engine;
+
+pub type Error = anyhow::Error;
+pub type Context<'a> = poise::Context<'a, Data, Error>;
+pub type FrameworkContext<'a> = poise::FrameworkContext<'a, Data, Error>;
+
+/// The environment variable holding the bot token.
+pub const TOKEN_ENV: &str = "DISCORD_TOKEN";
+
+/// What every handler shares.
+pub struct Data {
+    pub engine: Arc<Engine>,
+    pub config: DiscordConfig,
+    pub cooldowns: cooldown::Cooldowns,
+}
+
+impl Data {
+    pub fn new(engine: Arc<Engine>, config: &DiscordConfig) -> Self {
+        Self {
+            engine,
+            cooldowns: cooldown::Cooldowns::new(config),
+            config: config.clone(),
+        }
+    }
+}
+
+/// The bot token. Its `Debug` and `Display` never show it.
+#[derive(Clone)]
+pub struct Token(String);
+
+impl Token {
+    /// Wraps a token (surrounding whitespace and a `Bot ` prefix removed).
+    pub fn new(token: &str) -> Self {
+        let t = token.trim();
+        Self(t.strip_prefix("Bot ").unwrap_or(t).trim().to_string())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// `DISCORD_TOKEN`, else the config's `token_file`. Errors say how to
+    /// get a token and never contain one.
+    pub fn from_env_or_config(config: &DiscordConfig) -> anyhow::Result<Self> {
+        if let Some(t) = std::env::var_os(TOKEN_ENV) {
+            let t = t.to_string_lossy();
+            if !t.trim().is_empty() {
+                return Ok(Self::new(&t));
+            }
+        }
+        if let Some(path) = &config.token_file {
+            return Self::from_file(path);
+        }
+        anyhow::bail!("{}", NO_TOKEN_HELP)
+    }
+
+    fn from_file(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot read the token file {} named by [discord] token_file ({})",
+                path.display(),
+                e.kind()
+            )
+        })?;
+        if text.trim().is_empty() {
+            anyhow::bail!(
+                "the token file {} is empty; paste the bot token into it, or set {TOKEN_ENV}",
+                path.display()
+            );
+        }
+        Ok(Self::new(&text))
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Token(<redacted>)")
+    }
+}
+
+/// How to get a token, for the error when none is configured.
+pub const NO_TOKEN_HELP: &str = "no Discord bot token. Set the DISCORD_TOKEN environment variable \
+(DISCORD_TOKEN=... boundary-bot run) or name a file holding it with `token_file` under [discord] \
+in the config. To get a token: https://discord.com/developers/applications > New Application > \
+Bot > Reset Token. To try the bot without Discord, run `boundary-bot chat`.";
+
+/// Gateway intents: non-privileged by default; MESSAGE_CONTENT only when
+/// auto-replies in guild channels are configured.
+pub fn intents(config: &DiscordConfig) -> GatewayIntents {
+    let mut intents =
+        GatewayIntents::GUILDS | GatewayIntents::GUILD_MESSAGES | GatewayIntents::DIRECT_MESSAGES;
+    if !config.auto_reply_channels.is_empty() {
+        intents |= GatewayIntents::MESSAGE_CONTENT;
+    }
+    intents
+}
+
+/// The poise framework options: commands, event handler, error handler,
+/// and no pings by default.
+fn framework_options() -> poise::FrameworkOptions<Data, Error> {
+    poise::FrameworkOptions {
+        commands: commands::all(),
+        on_error: |e| Box::pin(on_error(e)),
+        event_handler: |fw, event| Box::pin(events::handle(fw, event)),
+        allowed_mentions: Some(render::no_mentions()),
+        prefix_options: poise::PrefixFrameworkOptions {
+            // No prefix commands: a mention is a question, not a command.
+            mention_as_prefix: false,
+            ..Default::default()
+        },
+        initialize_owners: false,
+        ..Default::default()
+    }
+}
+
+/// Builds the client the way `boundary-bot run` does.
+///
+/// With `[discord] api_base`, all REST traffic goes to that base URL (a
+/// Discord HTTP proxy, or a test double) with serenity's own rate limiter
+/// off: the proxy does the rate limiting, and serenity's limiter would
+/// ignore the base URL. The gateway URL then comes from that base's
+/// `GET /gateway`. Commands are registered on READY: to `dev_guild` when
+/// set, else globally.
+pub async fn build_client(
+    config: &Config,
+    engine: Arc<Engine>,
+    token: &Token,
+) -> Result<Client, serenity::Error> {
+    let discord = &config.discord;
+    let mut http = HttpBuilder::new(token.expose()).default_allowed_mentions(render::no_mentions());
+    if let Some(base) = &discord.api_base {
+        http = http
+            .proxy(base.trim_end_matches('/'))
+            .ratelimiter_disabled(true);
+    }
+    let data = Data::new(engine, discord);
+    let framework = poise::Framework::builder()
+        .options(framework_options())
+        .setup(move |ctx, ready, framework| Box::pin(setup(ctx, ready, framework, data)))
+        .build();
+    // `ClientBuilder::token` would replace the Http (and drop the proxy).
+    ClientBuilder::new_with_http(http.build(), intents(discord))
+        .framework(framework)
+        .await
+}
+
+/// Runs on the first READY: registers the commands, then hands poise the
+/// shared data. A registration failure is logged, not fatal.
+async fn setup(
+    ctx: &serenity::all::Context,
+    ready: &serenity::all::Ready,
+    framework: &poise::Framework<Data, Error>,
+    data: Data,
+) -> Result<Data, Error> {
+    info!(
+        bot = %ready.user.id,
+        application = %ready.application.id,
+        guilds = ready.guilds.len(),
+        "connected to Discord"
+    );
+    let commands = &framework.options().commands;
+    let result = match data.config.dev_guild {
+        Some(guild) => poise::builtins::register_in_guild(ctx, commands, GuildId::new(guild))
+            .await
+            .map(|()| format!("guild {guild}")),
+        None => poise::builtins::register_globally(ctx, commands)
+            .await
+            .map(|()| "global".to_string()),
+    };
+    match result {
+        Ok(scope) => info!(count = commands.len(), scope, "slash commands registered"),
+        Err(e) => warn!(error = %e, "could not register slash commands"),
+    }
+    Ok(data)
+}
+
+/// Logs errors by kind and ids only, never arguments or events (they may
+/// hold message text), and tells the member politely when a command failed.
+async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
+    use poise::FrameworkError as E;
+    match error {
+        E::Setup { error, .. } => error!(error = %error, "setup failed"),
+        E::EventHandler { error, event, .. } => {
+            error!(event = event.snake_case_name(), error = %error, "event handler failed")
+        }
+        E::Command { error, ctx, .. } => {
+            error!(
+                command = %ctx.command().name,
+                user = %ctx.author().id,
+                error = %error,
+                "command failed"
+            );
+            apologise(ctx).await;
+        }
+        E::ArgumentParse { ctx, .. } => {
+            warn!(command = %ctx.command().name, user = %ctx.author().id, "bad command arguments");
+            apologise(ctx).await;
+        }
+        E::UnknownInteraction { interaction, .. } => {
+            warn!(interaction = %interaction.id, "unknown command (stale registration?)")
+        }
+        other => match other.ctx() {
+            Some(ctx) => {
+                warn!(command = %ctx.command().name, user = %ctx.author().id, "command not run")
+            }
+            None => warn!("framework error"),
+        },
+    }
+}
+
+async fn apologise(ctx: Context<'_>) {
+    let reply = reply::help(ctx.data().engine.library(), Surface::Discord);
+    let note = "Sorry, something went wrong on my side. Here is how I can help:";
+    for r in render::command_replies_with_note(&reply, note, true) {
+        if ctx.send(r).await.is_err() {
+            break;
+        }
+    }
+}
+
+/// Stops every shard on SIGINT or SIGTERM, so `Client::start` returns.
+pub async fn shutdown_on_signal(shard_manager: Arc<ShardManager>) {
+    let signal = wait_for_signal().await;
+    info!(signal, "shutting down");
+    shard_manager.shutdown_all().await;
+}
+
+async fn wait_for_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! {
+                _ = tokio::signal::ctrl_c() => "SIGINT",
+                _ = term.recv() => "SIGTERM",
+            },
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                "SIGINT"
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "SIGINT"
+    }
+}
+
+/// Connects and serves until SIGINT/SIGTERM or a fatal gateway error.
+pub async fn run(config: &Config, engine: Arc<Engine>, token: &Token) -> anyhow::Result<()> {
+    let discord = &config.discord;
+    info!(
+        intents = ?intents(discord),
+        api_base = discord.api_base.as_deref().unwrap_or("https://discord.com"),
+        dev_guild = ?discord.dev_guild,
+        auto_reply_channels = discord.auto_reply_channels.len(),
+        crisis_alerts = discord.crisis_alert_channel.is_some(),
+        "starting"
+    );
+    let mut client = build_client(config, engine, token)
+        .await
+        .context("cannot build the Discord client")?;
+    let signals = tokio::spawn(shutdown_on_signal(client.shard_manager.clone()));
+    let result = client.start().await;
+    signals.abort();
+    match result {
+        Ok(()) => {
+            info!("stopped");
+            Ok(())
+        }
+        Err(e) => {
+            error!(error = %e, "Discord connection ended");
+            Err(anyhow::anyhow!("Discord connection ended: {e}"))
+        }
+    }
+}
+
+/// `boundary-bot run`: logging, token, a runtime, and [`run`].
+pub fn run_blocking(config: Config, engine: Engine) -> anyhow::Result<()> {
+    let token = Token::from_env_or_config(&config.discord)?;
+    logging::init()?;
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(run(&config, Arc::new(engine), &token))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_is_never_shown() {
+        let t = Token::new("  Bot abc.def.ghi\n");
+        assert_eq!(t.expose(), "abc.def.ghi");
+        assert_eq!(format!("{t:?}"), "Token(<redacted>)");
+    }
+
+    #[test]
+    fn message_content_intent_only_with_auto_replies() {
+        let mut c = DiscordConfig::default();
+        assert!(!intents(&c).contains(GatewayIntents::MESSAGE_CONTENT));
+        assert!(!intents(&c).intersects(GatewayIntents::privileged()));
+        c.auto_reply_channels = vec![5];
+        assert!(intents(&c).contains(GatewayIntents::MESSAGE_CONTENT));
+    }
+
+    #[test]
+    fn token_file_errors_do_not_leak() {
+        let dir = std::env::temp_dir().join(format!("bb-token-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("token");
+        std::fs::write(&file, "  \n").unwrap();
+        let err = Token::from_file(&file).unwrap_err().to_string();
+        assert!(err.contains("empty"), "{err}");
+        let err = Token::from_file(&dir.join("missing"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("cannot read"), "{err}");
+        std::fs::write(&file, "secret.token.x\n").unwrap();
+        assert_eq!(Token::from_file(&file).unwrap().expose(), "secret.token.x");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
