@@ -103,6 +103,7 @@ enum Label {
         strong: bool,
     },
     Context,
+    WeakContext,
     Pronoun,
     Ignore,
 }
@@ -171,6 +172,9 @@ impl Classifier {
         for pattern in &lexicon.context {
             topics.add(&mut vocab, &norm, pattern, Label::Context);
         }
+        for pattern in &lexicon.weak_context {
+            topics.add(&mut vocab, &norm, pattern, Label::WeakContext);
+        }
         for pattern in &lexicon.pronouns {
             topics.add(&mut vocab, &norm, pattern, Label::Pronoun);
         }
@@ -229,9 +233,18 @@ impl Classifier {
         self.topics.find(&terms, &mut hits);
 
         let blocked = |hit: &Hit| ignored(&self.topics, &hits, hit);
+        // "session" means therapy unless the message's professional turned
+        // out not to be a therapist ("my physical therapist", "camp counselor").
+        let other_professional = hits
+            .iter()
+            .any(|h| self.topics.phrase(h).label == Label::Context && blocked(h));
         let anchors: Vec<u32> = hits
             .iter()
-            .filter(|h| self.topics.phrase(h).label == Label::Context && !blocked(h))
+            .filter(|h| match self.topics.phrase(h).label {
+                Label::Context => !blocked(h),
+                Label::WeakContext => !blocked(h) && !other_professional,
+                _ => false,
+            })
             .map(|h| h.start)
             .collect();
         let therapy_context = !anchors.is_empty();
@@ -436,7 +449,7 @@ impl Classifier {
             let label = self.topics.phrase(h).label;
             let cancelled = ignored(&self.topics, hits, h);
             let (source, weight) = match label {
-                Label::Context => ("context".to_string(), 0.0),
+                Label::Context | Label::WeakContext => ("context".to_string(), 0.0),
                 Label::Pronoun => continue,
                 Label::Ignore => ("ignore".to_string(), 0.0),
                 Label::Cue { topic, weight, .. } => (TOPIC_IDS[topic as usize].to_string(), weight),

@@ -143,6 +143,10 @@ pub struct Lexicon {
     /// Words that show the message is about therapy: the many names for
     /// the professional, and therapy words (session, appointment).
     pub context: Vec<String>,
+    /// Therapy words that count as context unless the message's professional
+    /// is not a therapist ("session" with "my physical therapist").
+    #[serde(default)]
+    pub weak_context: Vec<String>,
     /// Words that refer back to the professional once one is named ("she",
     /// "him"): cues near them count as near the therapist.
     #[serde(default)]
@@ -481,6 +485,8 @@ fn check_lexicon(file: &Path, lexicon: &Lexicon) -> Result<(), LoadError> {
         ));
     }
     check_patterns(file, "context", &lexicon.context)?;
+    check_patterns(file, "weak_context", &lexicon.weak_context)?;
+    check_patterns(file, "pronouns", &lexicon.pronouns)?;
     check_patterns(file, "ignore", &lexicon.ignore)?;
     for (from, to) in &lexicon.synonyms {
         if from.trim().is_empty() || from.contains(' ') || to.trim().is_empty() {

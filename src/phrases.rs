@@ -45,8 +45,12 @@ impl std::fmt::Debug for Vocab {
     }
 }
 
-/// Shortest word that may be matched as a typo.
-const MIN_TYPO_LEN: usize = 5;
+/// Shortest word that may be matched as a typo. Five-letter words have too
+/// many real neighbours ("noise"/"noose", "scams"/"scars").
+const MIN_TYPO_LEN: usize = 6;
+/// Shortest stem that joins words: "offing" stems to "of", which must not
+/// make it a spelling of "of".
+const MIN_STEM_LEN: usize = 3;
 
 impl Vocab {
     pub fn new<'a>(not_typos: impl IntoIterator<Item = &'a str>) -> Self {
@@ -70,7 +74,7 @@ impl Vocab {
         // Words listed as not-typos keep their own term even when an English
         // stem joins them to another ("reference" is not "refer").
         let distinct = self.not_typos.contains(word);
-        let shared = if distinct {
+        let shared = if distinct || stem.len() < MIN_STEM_LEN {
             None
         } else {
             self.by_stem.get(&stem).copied()
@@ -80,7 +84,7 @@ impl Vocab {
             None => {
                 let id = self.terms.len() as TermId;
                 self.terms.push(word.into());
-                if !distinct {
+                if !distinct && stem.len() >= MIN_STEM_LEN {
                     self.by_stem.entry(stem).or_insert(id);
                 }
                 id
@@ -95,7 +99,9 @@ impl Vocab {
     pub fn alias(&mut self, word: &str, canonical: &str) {
         let id = self.intern(canonical);
         let stem = self.stemmer.stem(word).into_owned();
-        self.by_stem.entry(stem).or_insert(id);
+        if stem.len() >= MIN_STEM_LEN {
+            self.by_stem.entry(stem).or_insert(id);
+        }
         self.add_spelling(word, id);
     }
 
@@ -124,8 +130,11 @@ impl Vocab {
         if word.len() < 3 || self.not_typos.contains(word) {
             return None;
         }
-        if let Some(&id) = self.by_stem.get(self.stemmer.stem(word).as_ref()) {
-            return Some((id, Fit::Stem));
+        let stem = self.stemmer.stem(word);
+        if stem.len() >= MIN_STEM_LEN {
+            if let Some(&id) = self.by_stem.get(stem.as_ref()) {
+                return Some((id, Fit::Stem));
+            }
         }
         if has_double(word) {
             let single = undouble(word);

@@ -47,6 +47,7 @@ fn test_set_meets_its_floors() {
 fn dev_set_meets_its_floors() {
     let r = report("tests/fixtures/dev.jsonl");
     assert!(r.crisis_recall >= 0.9, "{}", r.crisis_recall);
+    assert_eq!(r.crisis_false_alarm, 0.0);
     assert!(r.accuracy >= 0.88, "{}", r.accuracy);
     assert!(r.none_false_reply <= 0.09, "{}", r.none_false_reply);
 }
@@ -58,4 +59,14 @@ fn every_topic_is_reachable_in_the_test_set() {
         let scores = &r.per_label[id];
         assert!(scores.recall > 0.0, "{id} is never recognised");
     }
+}
+
+#[test]
+fn holdout_set_meets_its_floors() {
+    let r = report("tests/fixtures/holdout.jsonl");
+    assert_eq!(r.rows, 200);
+    assert!(r.crisis_recall >= 0.93, "{}", r.crisis_recall);
+    assert!(r.crisis_false_alarm <= 0.01, "{}", r.crisis_false_alarm);
+    assert!(r.accuracy >= 0.88, "{}", r.accuracy);
+    assert!(r.none_false_reply <= 0.06, "{}", r.none_false_reply);
 }
