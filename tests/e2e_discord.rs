@@ -103,6 +103,34 @@ async fn global_registration_and_message_content_only_with_auto_replies() {
     bot.shutdown().await;
 }
 
+/// An unreachable `api_base` is an error at start-up: the bot never falls
+/// back to Discord's own gateway behind the proxy's back.
+#[tokio::test(flavor = "multi_thread")]
+async fn unreachable_api_base_fails_instead_of_falling_back() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut config = boundary_bot::config::Config {
+        responses_dir: responses_dir(),
+        ..Default::default()
+    };
+    config.discord.api_base = Some(format!("http://127.0.0.1:{port}"));
+    let engine = std::sync::Arc::new(engine());
+    let err = boundary_bot::discord::build_client(
+        &config,
+        engine,
+        &boundary_bot::discord::Token::new(TOKEN),
+    )
+    .await
+    .err()
+    .expect("build_client fails");
+    let text = format!("{err:#}");
+    assert!(text.contains("api_base"), "{text}");
+    assert!(!text.contains(TOKEN));
+}
+
 // ----- slash commands --------------------------------------------------------------
 
 /// `/ask` is ephemeral by default and renders the core's reply; `public:true`

@@ -151,13 +151,14 @@ fn framework_options() -> poise::FrameworkOptions<Data, Error> {
 /// Discord HTTP proxy, or a test double) with serenity's own rate limiter
 /// off: the proxy does the rate limiting, and serenity's limiter would
 /// ignore the base URL. The gateway URL then comes from that base's
-/// `GET /gateway`. Commands are registered on READY: to `dev_guild` when
-/// set, else globally.
+/// `GET /gateway`; if that fails this returns an error rather than let
+/// serenity fall back to Discord's default gateway behind the proxy's back.
+/// Commands are registered on READY: to `dev_guild` when set, else globally.
 pub async fn build_client(
     config: &Config,
     engine: Arc<Engine>,
     token: &Token,
-) -> Result<Client, serenity::Error> {
+) -> anyhow::Result<Client> {
     let discord = &config.discord;
     let mut http = HttpBuilder::new(token.expose()).default_allowed_mentions(render::no_mentions());
     if let Some(base) = &discord.api_base {
@@ -171,10 +172,24 @@ pub async fn build_client(
         .setup(move |ctx, ready, framework| Box::pin(setup(ctx, ready, framework, data)))
         .build();
     // `ClientBuilder::token` would replace the Http (and drop the proxy).
-    ClientBuilder::new_with_http(http.build(), intents(discord))
+    let client = ClientBuilder::new_with_http(http.build(), intents(discord))
         .framework(framework)
         .await
+        .context("cannot build the Discord client")?;
+    if let Some(base) = &discord.api_base {
+        if *client.ws_url.lock().await == SERENITY_FALLBACK_GATEWAY {
+            anyhow::bail!(
+                "GET {}/api/v10/gateway failed (see the warning above); check [discord] api_base \
+                 or remove it to talk to Discord directly",
+                base.trim_end_matches('/')
+            );
+        }
+    }
+    Ok(client)
 }
+
+/// Where serenity connects when `GET /gateway` fails.
+const SERENITY_FALLBACK_GATEWAY: &str = "wss://gateway.discord.gg";
 
 /// Runs on the first READY: registers the commands, then hands poise the
 /// shared data. A registration failure is logged, not fatal.
@@ -290,9 +305,7 @@ pub async fn run(config: &Config, engine: Arc<Engine>, token: &Token) -> anyhow:
         crisis_alerts = discord.crisis_alert_channel.is_some(),
         "starting"
     );
-    let mut client = build_client(config, engine, token)
-        .await
-        .context("cannot build the Discord client")?;
+    let mut client = build_client(config, engine, token).await?;
     let signals = tokio::spawn(shutdown_on_signal(client.shard_manager.clone()));
     let result = client.start().await;
     signals.abort();

@@ -1,0 +1,217 @@
+//! `boundary-bot run` as a process: the token from the environment or
+//! `token_file` (never argv), the helpful error without one, the default
+//! command starting the bot when DISCORD_TOKEN is set, and a graceful exit
+//! on SIGTERM and SIGINT, against the fake Discord on 127.0.0.1.
+
+mod e2e_support;
+mod fake_discord;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use e2e_support::*;
+use fake_discord::payloads::{self, MessageSpec};
+use fake_discord::FakeDiscord;
+
+const BIN: &str = env!("CARGO_BIN_EXE_boundary-bot");
+
+fn write_config(dir: &Path, fake: Option<&FakeDiscord>, token_file: Option<&Path>) -> PathBuf {
+    let mut text = format!("responses_dir = {:?}\n[discord]\n", responses_dir());
+    if let Some(fake) = fake {
+        text.push_str(&format!(
+            "api_base = {:?}\ndev_guild = {}\n",
+            fake.api_base(),
+            payloads::GUILD_ID
+        ));
+    }
+    if let Some(f) = token_file {
+        text.push_str(&format!("token_file = {f:?}\n"));
+    }
+    let path = dir.join("config.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// A running `boundary-bot` with its stderr collected.
+struct Proc {
+    child: Child,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Proc {
+    fn spawn(args: &[&str], token: Option<&str>) -> Proc {
+        let mut cmd = Command::new(BIN);
+        cmd.args(args)
+            .env_remove("DISCORD_TOKEN")
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        if let Some(t) = token {
+            cmd.env("DISCORD_TOKEN", t);
+        }
+        let mut child = cmd.spawn().expect("spawn boundary-bot");
+        let mut pipe = child.stderr.take().unwrap();
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let sink = stderr.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = pipe.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        Proc { child, stderr }
+    }
+
+    fn signal(&self, name: &str) {
+        let ok = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("kill")
+            .success();
+        assert!(ok, "kill -{name}");
+    }
+
+    fn wait(&mut self, timeout: Duration) -> ExitStatus {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                // Let the reader thread drain the pipe.
+                std::thread::sleep(Duration::from_millis(50));
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("boundary-bot did not exit; stderr:\n{}", self.stderr());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+}
+
+/// Connects, answers a DM, and exits 0 on `signal`; logs hold ids, not the
+/// token or the message.
+async fn serve_until_signal(args: &[&str], token: Option<&str>, fake: &FakeDiscord, signal: &str) {
+    let mut proc = Proc::spawn(args, token);
+    fake.wait_ready(WAIT).await;
+    let path = commands_path(Some(payloads::GUILD_ID));
+    fake.wait_for_request(|r| r.is("PUT", &path), WAIT).await;
+    let text = format!("{} walrus-canary", topic_text(&engine()));
+    fake.dispatch("MESSAGE_CREATE", MessageSpec::dm(&text).build())
+        .await;
+    let dm_path = format!("/channels/{}/messages", payloads::DM_CHANNEL_ID);
+    let reply = fake
+        .wait_for_request(|r| r.is("POST", &dm_path), WAIT)
+        .await;
+    assert!(!reply.embeds().is_empty());
+
+    proc.signal(signal);
+    let status = proc.wait(WAIT);
+    let stderr = proc.stderr();
+    assert!(status.success(), "exit {status:?}; stderr:\n{stderr}");
+    fake.wait_gateway(|s| s.client_close_codes.contains(&1000), WAIT)
+        .await;
+    assert!(stderr.contains("connected to Discord"), "{stderr}");
+    assert!(stderr.contains("shutting down"), "{stderr}");
+    assert!(stderr.contains(&format!("SIG{}", signal)), "{stderr}");
+    assert!(stderr.contains("replied"), "{stderr}");
+    assert!(!stderr.contains(TOKEN), "token in logs:\n{stderr}");
+    assert!(
+        !stderr.contains("canary"),
+        "message text in logs:\n{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn run_uses_discord_token_and_stops_on_sigterm() {
+    let fake = FakeDiscord::start().await;
+    fake.require_token(TOKEN);
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), Some(&fake), None);
+    let config = config.to_str().unwrap();
+    serve_until_signal(&["run", "--config", config], Some(TOKEN), &fake, "TERM").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn default_command_starts_the_bot_when_a_token_is_set_and_stops_on_sigint() {
+    let fake = FakeDiscord::start().await;
+    fake.require_token(TOKEN);
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), Some(&fake), None);
+    let config = config.to_str().unwrap();
+    serve_until_signal(&["--config", config], Some(TOKEN), &fake, "INT").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn run_reads_token_file() {
+    let fake = FakeDiscord::start().await;
+    fake.require_token(TOKEN);
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, format!("{TOKEN}\n")).unwrap();
+    let config = write_config(dir.path(), Some(&fake), Some(&token_file));
+    let config = config.to_str().unwrap();
+    serve_until_signal(&["run", "--config", config], None, &fake, "TERM").await;
+}
+
+#[test]
+fn run_without_token_explains_how_to_get_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), None, None);
+    let mut proc = Proc::spawn(&["run", "--config", config.to_str().unwrap()], None);
+    let status = proc.wait(WAIT);
+    let stderr = proc.stderr();
+    assert!(!status.success());
+    assert!(stderr.contains("DISCORD_TOKEN"), "{stderr}");
+    assert!(stderr.contains("token_file"), "{stderr}");
+    assert!(
+        stderr.contains("discord.com/developers/applications"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn token_is_not_accepted_on_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), None, None);
+    let mut proc = Proc::spawn(
+        &[
+            "run",
+            "--config",
+            config.to_str().unwrap(),
+            "--token",
+            TOKEN,
+        ],
+        None,
+    );
+    let status = proc.wait(WAIT);
+    assert!(!status.success());
+    let stderr = proc.stderr();
+    assert!(stderr.contains("--token"), "{stderr}");
+}
+
+#[test]
+fn without_a_token_the_default_is_still_the_offline_console() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), None, None);
+    let out = Command::new(BIN)
+        .args(["--config", config.to_str().unwrap()])
+        .env_remove("DISCORD_TOKEN")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+}
