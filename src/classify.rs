@@ -401,6 +401,16 @@ impl Classifier {
 
         if let Some(evidence) = evidence {
             self.describe(&words, &terms, &crisis_hits, &hits, evidence);
+            for combo in &crisis.combos {
+                evidence.push(Evidence {
+                    source: "crisis-combo".into(),
+                    pattern: combo.name.clone(),
+                    matched: words.join(combo.start as usize, combo.end as usize),
+                    fit: Fit::Exact,
+                    weight: 0.0,
+                    cancelled: false,
+                });
+            }
         }
         Classification {
             outcome,
@@ -435,6 +445,7 @@ impl Classifier {
                 CrisisKind::Signal => "crisis-signal",
                 CrisisKind::Denial => "crisis-denial",
                 CrisisKind::Idiom => "idiom",
+                CrisisKind::Concept(_) => continue,
             };
             out.push(Evidence {
                 source: source.into(),

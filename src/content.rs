@@ -114,9 +114,28 @@ pub struct CrisisLexicon {
     /// they cover counts as nothing more. They never cancel other phrases.
     #[serde(default)]
     pub denials: Vec<String>,
+    /// Word groups used by `combos` ("intent", "death", "means", …).
+    #[serde(default)]
+    pub concepts: BTreeMap<String, Vec<String>>,
+    /// Two concept groups close together, in order ("want to" … "die").
+    #[serde(default)]
+    pub combos: Vec<CrisisCombo>,
     /// Everyday idioms that contain crisis words but are not crisis.
     #[serde(default)]
     pub idioms: Vec<String>,
+}
+
+/// A crisis pattern built from two concept groups: a word of `first`
+/// followed, within `within` words, by a word of `then`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CrisisCombo {
+    pub first: String,
+    pub then: String,
+    /// Most words allowed between the two.
+    pub within: u8,
+    /// 1.0 means crisis on its own; 0.5 counts as one signal.
+    pub weight: f32,
 }
 
 /// `responses/notice.toml`: the referral notice on every reply.
@@ -465,6 +484,31 @@ fn check_crisis(file: &Path, crisis: &CrisisContent, notice: &str) -> Result<(),
     check_patterns(file, "lexicon.phrases", &crisis.lexicon.phrases)?;
     check_patterns(file, "lexicon.signals", &crisis.lexicon.signals)?;
     check_patterns(file, "lexicon.denials", &crisis.lexicon.denials)?;
+    for (name, words) in &crisis.lexicon.concepts {
+        check_patterns(file, &format!("lexicon.concepts.{name}"), words)?;
+    }
+    for (i, combo) in crisis.lexicon.combos.iter().enumerate() {
+        for concept in [&combo.first, &combo.then] {
+            if !crisis.lexicon.concepts.contains_key(concept) {
+                return Err(invalid(
+                    file,
+                    &format!("lexicon.combos[{i}]"),
+                    format!(
+                        "names the concept `{concept}`, which [lexicon.concepts] does not define"
+                    ),
+                    "define it under [lexicon.concepts] or correct the name",
+                ));
+            }
+        }
+        if !(combo.weight > 0.0 && combo.weight <= 1.0) || combo.within > 10 {
+            return Err(invalid(
+                file,
+                &format!("lexicon.combos[{i}]"),
+                "needs 0 < weight <= 1 and within <= 10",
+                "use weight = 1.0 (crisis alone) or 0.5 (a signal), and within between 0 and 10",
+            ));
+        }
+    }
     check_patterns(file, "lexicon.idioms", &crisis.lexicon.idioms)
 }
 

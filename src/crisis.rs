@@ -22,6 +22,8 @@ pub enum CrisisKind {
     Signal,
     Denial,
     Idiom,
+    /// A word of the concept group with this index (see `combos`).
+    Concept(u8),
 }
 
 /// Weight of one signal; two different signals reach crisis.
@@ -30,13 +32,34 @@ const SIGNAL_WEIGHT: f32 = 0.5;
 #[derive(Debug, Clone)]
 pub struct CrisisDetector {
     set: PhraseSet<CrisisKind>,
+    combos: Vec<Combo>,
+}
+
+/// A compiled combo: concept indexes, gap, weight, and a name for `--explain`.
+#[derive(Debug, Clone)]
+struct Combo {
+    first: u8,
+    then: u8,
+    within: u32,
+    weight: f32,
+    name: String,
+}
+
+/// Where a combo matched, for explanations.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ComboHit {
+    pub name: String,
+    pub start: u32,
+    pub end: u32,
 }
 
 /// The detector's verdict on one message.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CrisisAssessment {
     /// 1.0 or more means crisis.
     pub score: f32,
+    /// Concept combos that matched (empty for most messages).
+    pub combos: Vec<ComboHit>,
 }
 
 impl CrisisAssessment {
@@ -60,7 +83,25 @@ impl CrisisDetector {
                 set.add(vocab, norm, pattern, kind);
             }
         }
-        Self { set }
+        let names: Vec<&String> = lexicon.concepts.keys().collect();
+        for (i, words) in lexicon.concepts.values().enumerate() {
+            for pattern in words {
+                set.add(vocab, norm, pattern, CrisisKind::Concept(i as u8));
+            }
+        }
+        let index = |name: &str| names.iter().position(|n| *n == name).unwrap_or(0) as u8;
+        let combos = lexicon
+            .combos
+            .iter()
+            .map(|c| Combo {
+                first: index(&c.first),
+                then: index(&c.then),
+                within: u32::from(c.within),
+                weight: c.weight,
+                name: format!("{} + {}", c.first, c.then),
+            })
+            .collect();
+        Self { set, combos }
     }
 
     pub fn phrases(&self) -> &PhraseSet<CrisisKind> {
@@ -87,28 +128,70 @@ impl CrisisDetector {
         if denials().next().is_some() {
             score += SIGNAL_WEIGHT;
         }
-        for hit in found {
-            let kind = self.set.phrase(hit).label;
-            if kind == CrisisKind::Idiom || idioms().any(|i| overlaps(i, hit)) {
+        // Combos become extra hits, scored like phrases or signals.
+        let mut combo_hits: Vec<(Hit, f32, usize)> = Vec::new();
+        for (c, combo) in self.combos.iter().enumerate() {
+            let of = |concept: u8| {
+                found
+                    .iter()
+                    .filter(move |h| self.set.phrase(h).label == CrisisKind::Concept(concept))
+            };
+            for a in of(combo.first) {
+                if let Some(b) =
+                    of(combo.then).find(|b| b.start >= a.end && b.start - a.end <= combo.within)
+                {
+                    let hit = Hit {
+                        phrase: u32::MAX - c as u32,
+                        start: a.start,
+                        end: b.end,
+                        typo: a.typo || b.typo,
+                    };
+                    combo_hits.push((hit, combo.weight, c));
+                }
+            }
+        }
+        let mut combos = Vec::new();
+        let scored = found
+            .iter()
+            .map(|h| (*h, None))
+            .chain(combo_hits.iter().map(|&(h, w, c)| (h, Some((w, c)))));
+        for (hit, combo) in scored {
+            let kind = match combo {
+                Some((w, _)) if w >= 1.0 => CrisisKind::Phrase,
+                Some(_) => CrisisKind::Signal,
+                None => self.set.phrase(&hit).label,
+            };
+            if matches!(kind, CrisisKind::Idiom | CrisisKind::Concept(_))
+                || idioms().any(|i| overlaps(i, &hit))
+            {
                 continue;
             }
+            if let Some((_, c)) = combo {
+                if !denials().any(|d| overlaps(d, &hit)) {
+                    combos.push(ComboHit {
+                        name: self.combos[c].name.clone(),
+                        start: hit.start,
+                        end: hit.end,
+                    });
+                }
+            }
             match kind {
-                CrisisKind::Phrase if denials().any(|d| overlaps(d, hit)) => {}
+                CrisisKind::Phrase if denials().any(|d| overlaps(d, &hit)) => {}
                 CrisisKind::Phrase => score += 1.0,
                 // Overlapping signals ("no point", "see no point") are one
                 // sign, and a signal repeated is still one sign.
                 CrisisKind::Signal
                     if !signals
                         .iter()
-                        .any(|s| s.phrase == hit.phrase || overlaps(s, hit)) =>
+                        .any(|s| s.phrase == hit.phrase || overlaps(s, &hit)) =>
                 {
-                    signals.push(*hit);
+                    signals.push(hit);
                     score += SIGNAL_WEIGHT;
                 }
                 _ => {}
             }
         }
-        CrisisAssessment { score }
+        CrisisAssessment { score, combos }
     }
 
     /// Whether `hit` (from [`assess`](Self::assess)) was cancelled by an idiom.

@@ -70,3 +70,12 @@ fn holdout_set_meets_its_floors() {
     assert!(r.accuracy >= 0.88, "{}", r.accuracy);
     assert!(r.none_false_reply <= 0.06, "{}", r.none_false_reply);
 }
+
+#[test]
+fn holdout2_set_meets_its_floors() {
+    let r = report("tests/fixtures/holdout2.jsonl");
+    assert_eq!(r.rows, 160);
+    assert!(r.crisis_recall >= 0.9, "{}", r.crisis_recall);
+    assert_eq!(r.crisis_false_alarm, 0.0);
+    assert!(r.none_false_reply <= 0.04, "{}", r.none_false_reply);
+}
