@@ -159,6 +159,23 @@ async fn ask_is_ephemeral_unless_public() {
     assert_eq!(flags(&r) & EPHEMERAL, 0, "public");
     assert_renders(&r, &bot.expected(text));
 
+    // Unsure: "did you mean" with a button per suggestion, still ephemeral.
+    let unsure = unsure_text(&bot.engine);
+    let spec = InteractionSpec::guild("ask").option(payloads::opt_string("question", unsure));
+    bot.fake
+        .dispatch("INTERACTION_CREATE", payloads::slash_command(&spec))
+        .await;
+    let r = bot.callback(spec.id, &spec.token).await;
+    assert_eq!(flags(&r) & EPHEMERAL, EPHEMERAL);
+    let expected = bot.expected(unsure);
+    assert_renders(&r, &expected);
+    let want: Vec<String> = expected
+        .suggestions()
+        .iter()
+        .map(|s| format!("topic:{}", s.topic))
+        .collect();
+    assert_eq!(button_ids(&r), want);
+
     // In a DM too.
     let spec = InteractionSpec::dm("ask").option(payloads::opt_string("question", text));
     bot.fake

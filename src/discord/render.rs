@@ -260,6 +260,38 @@ mod tests {
     }
 
     #[test]
+    fn long_replies_become_several_embeds_within_limits() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("responses");
+        let mut library = crate::content::Library::load(&dir).expect("responses/ loads");
+        let paragraph = "Boundaries protect the work you do together. ".repeat(20);
+        library.topics[0].guidance = vec![paragraph.trim(); 30].join("\n\n");
+        let reply = crate::reply::guidance(&library, &library.topics[0]);
+        assert!(reply.body().chars().count() > limits::EMBED_DESCRIPTION);
+        let pages: Vec<serde_json::Value> = pages(&reply)
+            .into_iter()
+            .map(|e| serde_json::to_value(e).unwrap())
+            .collect();
+        assert!(pages.len() > 1);
+        let mut text = String::new();
+        for page in &pages {
+            let title = page["title"].as_str().unwrap();
+            let description = page["description"].as_str().unwrap();
+            let footer = page["footer"]["text"].as_str().unwrap();
+            assert_eq!(footer, reply.footer(), "every page carries the notice");
+            assert!(description.chars().count() <= limits::EMBED_DESCRIPTION);
+            let total =
+                title.chars().count() + description.chars().count() + footer.chars().count();
+            assert!(total <= limits::EMBED_TOTAL);
+            text.push_str(description);
+        }
+        let squash = |s: &str| s.split_whitespace().collect::<String>();
+        assert_eq!(squash(&text), squash(reply.body()), "nothing lost");
+        // One message per page.
+        let messages = messages(&reply, None);
+        assert_eq!(messages.len(), pages.len());
+    }
+
+    #[test]
     fn truncate_marks_the_cut() {
         assert_eq!(truncate("abcdef", 4), "abc…");
         assert_eq!(truncate("abc", 4), "abc");
