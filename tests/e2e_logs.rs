@@ -220,6 +220,7 @@ async fn logs_hold_no_message_content_and_no_token() {
         "Discord connection ended",
         "topic=",
         "user=",
+        "message_id=",
     ] {
         assert!(logs.contains(needle), "expected {needle:?} in the logs");
     }

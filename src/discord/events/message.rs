@@ -93,7 +93,7 @@ pub async fn handle(fw: FrameworkContext<'_>, msg: &Message) -> Result<(), Error
             debug!(
                 guild = ?msg.guild_id.map(|g| g.get()),
                 channel,
-                message,
+                message_id = message,
                 user,
                 outcome = classification.label(),
                 "not confident: no auto-reply"
@@ -107,7 +107,7 @@ pub async fn handle(fw: FrameworkContext<'_>, msg: &Message) -> Result<(), Error
         info!(
             guild = ?msg.guild_id.map(|g| g.get()),
             channel,
-            message,
+            message_id = message,
             user,
             place = place.as_str(),
             outcome = classification.label(),
@@ -129,7 +129,7 @@ pub async fn handle(fw: FrameworkContext<'_>, msg: &Message) -> Result<(), Error
                 warn!(
                     guild = ?msg.guild_id.map(|g| g.get()),
                     channel,
-                    message,
+                    message_id = message,
                     user,
                     place = place.as_str(),
                     error = %e,
@@ -143,7 +143,7 @@ pub async fn handle(fw: FrameworkContext<'_>, msg: &Message) -> Result<(), Error
         info!(
             guild = ?msg.guild_id.map(|g| g.get()),
             channel,
-            message,
+            message_id = message,
             user,
             place = place.as_str(),
             outcome = classification.label(),

@@ -20,10 +20,6 @@ pub async fn handle(fw: FrameworkContext<'_>, event: &FullEvent) -> Result<(), E
             info!("gateway session resumed");
             Ok(())
         }
-        FullEvent::ShardsReady { total_shards } => {
-            info!(shards = total_shards, "all shards ready");
-            Ok(())
-        }
         _ => Ok(()),
     }
 }
