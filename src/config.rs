@@ -24,6 +24,10 @@ pub struct Config {
     pub classifier: ClassifierConfig,
     pub discord: DiscordConfig,
     pub storage: StorageConfig,
+    /// The file this config was read from, if any (for `/reload` and
+    /// SIGHUP). Not a key.
+    #[serde(skip)]
+    pub source: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -60,6 +64,12 @@ pub struct DiscordConfig {
     pub help_cooldown_minutes: u64,
     /// Most auto-replies the bot posts in one channel per minute.
     pub channel_replies_per_minute: u32,
+    /// Roles whose members may use the moderator commands (`/pin`, `/unpin`,
+    /// `/pins`, `/stats`, `/settings`) without Manage Messages.
+    pub moderator_roles: Vec<u64>,
+    /// Ask for the privileged MESSAGE_CONTENT intent even without
+    /// `auto_reply_channels`, so channels pinned with `/pin` get auto-replies.
+    pub message_content: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -76,6 +86,7 @@ impl Default for Config {
             classifier: ClassifierConfig::default(),
             discord: DiscordConfig::default(),
             storage: StorageConfig::default(),
+            source: None,
         }
     }
 }
@@ -102,6 +113,8 @@ impl Default for DiscordConfig {
             crisis_cooldown_minutes: 5,
             help_cooldown_minutes: 60,
             channel_replies_per_minute: 6,
+            moderator_roles: Vec::new(),
+            message_content: false,
         }
     }
 }
@@ -139,11 +152,14 @@ impl Config {
                 )),
             };
         let mut config = Self::parse(&file, &text)?;
-        if !config.responses_dir.is_absolute() {
-            if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
-                config.responses_dir = dir.join(&config.responses_dir);
+        if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+            for path in [&mut config.responses_dir, &mut config.storage.path] {
+                if !path.is_absolute() {
+                    *path = dir.join(&*path);
+                }
             }
         }
+        config.source = Some(file);
         Ok(config)
     }
 
@@ -213,6 +229,20 @@ impl Config {
                 "copy channel ids with Discord's developer mode (right-click > Copy Channel ID)",
             );
         }
+        if d.moderator_roles.contains(&0) {
+            return invalid(
+                "discord.moderator_roles",
+                "0 is not a Discord role id".into(),
+                "copy role ids with Discord's developer mode (Server Settings > Roles > right-click > Copy Role ID)",
+            );
+        }
+        if self.storage.path.as_os_str().is_empty() {
+            return invalid(
+                "storage.path",
+                "the database path is empty".into(),
+                "name a file such as \"boundary-bot.sqlite3\"",
+            );
+        }
         if d.channel_replies_per_minute == 0 {
             return invalid(
                 "discord.channel_replies_per_minute",
@@ -268,6 +298,26 @@ mod tests {
         let err = parse("\n[discord]\nauto_reply_channels = \"general\"\n").unwrap_err();
         assert_eq!(err.kind(), LoadErrorKind::Syntax);
         assert!(err.to_string().contains("line 3"), "{err}");
+    }
+
+    #[test]
+    fn moderator_roles_are_validated() {
+        let c = parse("[discord]\nmoderator_roles = [5, 6]\n").unwrap();
+        assert_eq!(c.discord.moderator_roles, vec![5, 6]);
+        let err = parse("[discord]\nmoderator_roles = [0]\n").unwrap_err();
+        assert_eq!(err.field(), "discord.moderator_roles");
+        let err = parse("[storage]\npath = \"\"\n").unwrap_err();
+        assert_eq!(err.field(), "storage.path");
+    }
+
+    #[test]
+    fn storage_path_is_relative_to_the_config_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("config.toml");
+        std::fs::write(&file, "[storage]\npath = \"state/bot.sqlite3\"\n").unwrap();
+        let c = Config::load(Some(&file)).unwrap();
+        assert_eq!(c.storage.path, dir.path().join("state/bot.sqlite3"));
+        assert_eq!(c.source.as_deref(), Some(file.as_path()));
     }
 
     #[test]

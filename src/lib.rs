@@ -17,9 +17,11 @@ pub mod crisis;
 pub mod discord;
 pub mod error;
 pub mod eval;
+pub mod live;
 pub mod normalize;
 pub mod phrases;
 pub mod reply;
+pub mod store;
 
 use classify::{Classification, Classifier, Evidence};
 use config::{ClassifierConfig, Config};

@@ -23,6 +23,8 @@ pub enum ReplyKind {
     Help,
     TopicList,
     Resources,
+    /// A short note from the bot itself: a confirmation, a refusal, an error.
+    Note,
 }
 
 /// A colour hint for the renderer.
@@ -249,6 +251,20 @@ pub fn topic_list(library: &Library, surface: Surface) -> Reply {
         ReplyKind::TopicList,
         "Boundary topics",
         body,
+        Tone::Info,
+    )
+}
+
+/// A short note from the bot itself (a moderator confirmation, a polite
+/// refusal, an error), with the referral notice like every reply. `title`
+/// and `body` must come from this crate or `responses/`, never from a
+/// member's message.
+pub fn note(library: &Library, title: &str, body: &str) -> Reply {
+    Reply::new(
+        library,
+        ReplyKind::Note,
+        title,
+        body.to_string(),
         Tone::Info,
     )
 }

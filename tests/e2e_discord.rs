@@ -23,7 +23,7 @@ fn non_privileged() -> u64 {
 // ----- start-up ------------------------------------------------------------------
 
 /// Start-up: IDENTIFY without privileged intents, commands registered to the
-/// dev guild (all six, with their options), nothing registered globally.
+/// dev guild (all of them, with their options), nothing registered globally.
 #[tokio::test(flavor = "multi_thread")]
 async fn startup_registers_commands_in_dev_guild_without_privileged_intents() {
     let bot = TestBot::start(|_| {}).await;
@@ -50,6 +50,14 @@ async fn startup_registers_commands_in_dev_guild_without_privileged_intents() {
         "resources",
         "help",
         "Get boundary guidance",
+        "optout",
+        "optin",
+        "pin",
+        "unpin",
+        "pins",
+        "stats",
+        "settings",
+        "reload",
     ]
     .into();
     assert_eq!(names, expected);
@@ -76,7 +84,7 @@ async fn startup_registers_commands_in_dev_guild_without_privileged_intents() {
     assert_eq!(topic["options"][0]["autocomplete"], true);
     assert_eq!(
         bot.fake.registered_commands(Some(payloads::GUILD_ID)).len(),
-        6
+        14
     );
 
     bot.fake
@@ -95,7 +103,7 @@ async fn global_registration_and_message_content_only_with_auto_replies() {
         c.discord.auto_reply_channels = vec![AUTO_CHANNEL];
     })
     .await;
-    assert_eq!(bot.fake.registered_commands(None).len(), 6);
+    assert_eq!(bot.fake.registered_commands(None).len(), 14);
     assert_eq!(
         bot.fake.identify_intents(),
         Some(non_privileged() | GatewayIntents::MESSAGE_CONTENT.bits())
@@ -397,7 +405,15 @@ async fn dm_topic_gets_guidance() {
     let r = bot.post_in(mark, payloads::DM_CHANNEL_ID).await;
     assert_renders(&r, &bot.expected(texts[0]));
     assert!(r.body["message_reference"].is_null());
-    assert!(button_ids(&r).is_empty());
+    // Feedback buttons, and no "Delete" (a DM, not a public reply).
+    let topic = bot.engine.classify(texts[0]).topic().unwrap();
+    assert_eq!(
+        button_ids(&r),
+        vec![
+            format!("fb:helpful:{topic}"),
+            format!("fb:not-asked:{topic}")
+        ]
+    );
 
     // The same topic again in a DM: answered again (topic cooldowns are for
     // unprompted replies in channels).

@@ -87,7 +87,7 @@ pub async fn send(http: &serenity::all::Http, data: &Data, source: AlertSource) 
         );
         return;
     }
-    let message = alert_message(data.engine.library(), &data.config, &source);
+    let message = alert_message(data.engine().library(), &data.config, &source);
     match ChannelId::new(channel).send_message(http, message).await {
         Ok(sent) => info!(
             guild = %source.guild_id,

@@ -217,6 +217,20 @@ impl Cooldowns {
         gate: Gate,
         now: Instant,
     ) -> Result<(), Suppressed> {
+        self.try_channel_reply_with(message, user, channel, gate, now, None)
+    }
+
+    /// [`try_channel_reply`](Self::try_channel_reply) with the guild's own
+    /// topic cooldown (`/settings cooldown`) instead of the config's.
+    pub fn try_channel_reply_with(
+        &self,
+        message: u64,
+        user: u64,
+        channel: u64,
+        gate: Gate,
+        now: Instant,
+        topic_ttl: Option<Duration>,
+    ) -> Result<(), Suppressed> {
         let mut inner = self.lock(now);
         if inner.messages.active(&message, now) {
             return Err(Suppressed::AlreadyAnswered);
@@ -226,7 +240,10 @@ impl Cooldowns {
             return Err(Suppressed::ChannelRateLimit);
         }
         inner.messages.set(message, now, MESSAGE_MEMORY);
-        self.record_gate(&mut inner, user, gate, now);
+        match (gate, topic_ttl) {
+            (Gate::Topic(t), Some(ttl)) => inner.topic.set((user, t), now, ttl),
+            _ => self.record_gate(&mut inner, user, gate, now),
+        }
         self.record_channel(&mut inner, channel, now);
         Ok(())
     }

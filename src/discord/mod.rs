@@ -7,9 +7,14 @@
 //!
 //! * [`build_client`] builds the client exactly as `boundary-bot run` does;
 //!   the end-to-end tests use it against a fake Discord on 127.0.0.1.
-//! * [`commands`]: `/ask`, `/topic`, `/topics`, `/resources`, `/help` and
-//!   the "Get boundary guidance" message context menu.
-//! * [`events`]: DMs, @mentions, auto-reply channels, button presses.
+//! * [`commands`]: `/ask`, `/topic`, `/topics`, `/resources`, `/help`, the
+//!   "Get boundary guidance" message context menu, and the moderator
+//!   commands `/pin`, `/unpin`, `/pins`, `/stats`, `/settings`, `/reload`,
+//!   plus `/optout` and `/optin` for members.
+//! * [`events`]: DMs, @mentions, auto-reply and pinned channels, button
+//!   presses (did you mean, feedback), and pin/channel/guild lifecycle.
+//! * [`permissions`]: who is a moderator (checked in the bot as well as by
+//!   Discord's `default_member_permissions`).
 //! * [`render`]: `Reply` → embeds, with `allowed_mentions` on every message.
 //! * [`cooldown`], [`alert`], [`logging`].
 
@@ -18,18 +23,25 @@ pub mod commands;
 pub mod cooldown;
 pub mod events;
 pub mod logging;
+pub mod permissions;
 pub mod render;
 
+use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use serenity::all::{Client, ClientBuilder, GatewayIntents, GuildId, HttpBuilder, ShardManager};
+use serenity::all::{
+    Client, ClientBuilder, GatewayIntents, GuildId, HttpBuilder, ShardManager, UserId,
+};
 use tracing::{error, info, warn};
 
 use crate::config::{Config, DiscordConfig};
+use crate::live::LiveEngine;
 use crate::reply::{self, Surface};
+use crate::store::{SqliteStore, Store};
 use crate::Engine;
 
 pub type Error = anyhow::Error;
@@ -41,17 +53,60 @@ pub const TOKEN_ENV: &str = "DISCORD_TOKEN";
 
 /// What every handler shares.
 pub struct Data {
-    pub engine: Arc<Engine>,
+    /// The content, swappable by `/reload` and SIGHUP; take a snapshot
+    /// with [`Data::engine`].
+    pub live: Arc<LiveEngine>,
     pub config: DiscordConfig,
     pub cooldowns: cooldown::Cooldowns,
+    /// Pins, settings, opt-outs and feedback counts.
+    pub store: Arc<dyn Store>,
+    /// Whether the MESSAGE_CONTENT intent is requested.
+    pub message_content: bool,
+    /// The application's owners (from Discord at start-up), for `/reload`.
+    pub owners: Vec<UserId>,
+    /// Feedback presses already counted, per (message, member, kind), so a
+    /// member cannot inflate a count; in memory only, expiring.
+    feedback_seen: Mutex<HashMap<(u64, u64, u8), Instant>>,
 }
 
+/// How long a feedback press is remembered for de-duplication.
+const FEEDBACK_MEMORY: Duration = Duration::from_secs(24 * 60 * 60);
+
 impl Data {
-    pub fn new(engine: Arc<Engine>, config: &DiscordConfig) -> Self {
+    pub fn new(live: Arc<LiveEngine>, store: Arc<dyn Store>, config: &DiscordConfig) -> Self {
         Self {
-            engine,
+            live,
             cooldowns: cooldown::Cooldowns::new(config),
             config: config.clone(),
+            store,
+            message_content: intents(config).contains(GatewayIntents::MESSAGE_CONTENT),
+            owners: Vec::new(),
+            feedback_seen: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The content now live.
+    pub fn engine(&self) -> Arc<Engine> {
+        self.live.get()
+    }
+
+    /// Records a feedback press; false if this member already pressed this
+    /// kind of button on this message.
+    pub fn first_feedback(&self, message: u64, user: u64, kind: u8) -> bool {
+        let now = Instant::now();
+        let mut seen = self.feedback_seen.lock().unwrap_or_else(|e| e.into_inner());
+        if seen.len() >= cooldown::MAX_ENTRIES {
+            seen.retain(|_, t| now.saturating_duration_since(*t) < FEEDBACK_MEMORY);
+            if seen.len() >= cooldown::MAX_ENTRIES {
+                seen.clear();
+            }
+        }
+        match seen.get(&(message, user, kind)) {
+            Some(t) if now.saturating_duration_since(*t) < FEEDBACK_MEMORY => false,
+            _ => {
+                seen.insert((message, user, kind), now);
+                true
+            }
         }
     }
 }
@@ -117,11 +172,12 @@ in the config. To get a token: https://discord.com/developers/applications > New
 Bot > Reset Token. To try the bot without Discord, run `boundary-bot chat`.";
 
 /// Gateway intents: non-privileged by default; MESSAGE_CONTENT only when
-/// auto-replies in guild channels are configured.
+/// auto-replies in guild channels are configured (or `message_content`
+/// asks for it, for pinned channels).
 pub fn intents(config: &DiscordConfig) -> GatewayIntents {
     let mut intents =
         GatewayIntents::GUILDS | GatewayIntents::GUILD_MESSAGES | GatewayIntents::DIRECT_MESSAGES;
-    if !config.auto_reply_channels.is_empty() {
+    if !config.auto_reply_channels.is_empty() || config.message_content {
         intents |= GatewayIntents::MESSAGE_CONTENT;
     }
     intents
@@ -154,9 +210,31 @@ fn framework_options() -> poise::FrameworkOptions<Data, Error> {
 /// `GET /gateway`; if that fails this returns an error rather than let
 /// serenity fall back to Discord's default gateway behind the proxy's back.
 /// Commands are registered on READY: to `dev_guild` when set, else globally.
+///
+/// The database at `[storage] path` is opened (and migrated) first; an
+/// unwritable or damaged file is an error here, before connecting.
 pub async fn build_client(
     config: &Config,
     engine: Arc<Engine>,
+    token: &Token,
+) -> anyhow::Result<Client> {
+    let store = open_store(config)?;
+    let live = Arc::new(LiveEngine::new(engine, config));
+    build_client_with(config, live, store, token).await
+}
+
+/// Opens the database named by `[storage] path`.
+pub fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    let store = SqliteStore::open(&config.storage.path)?;
+    info!(path = %config.storage.path.display(), "database open");
+    Ok(Arc::new(store))
+}
+
+/// [`build_client`] with the content and the store given.
+pub async fn build_client_with(
+    config: &Config,
+    live: Arc<LiveEngine>,
+    store: Arc<dyn Store>,
     token: &Token,
 ) -> anyhow::Result<Client> {
     let discord = &config.discord;
@@ -166,7 +244,7 @@ pub async fn build_client(
             .proxy(base.trim_end_matches('/'))
             .ratelimiter_disabled(true);
     }
-    let data = Data::new(engine, discord);
+    let data = Data::new(live, store, discord);
     let framework = poise::Framework::builder()
         .options(framework_options())
         .setup(move |ctx, ready, framework| Box::pin(setup(ctx, ready, framework, data)))
@@ -197,7 +275,7 @@ async fn setup(
     ctx: &serenity::all::Context,
     ready: &serenity::all::Ready,
     framework: &poise::Framework<Data, Error>,
-    data: Data,
+    mut data: Data,
 ) -> Result<Data, Error> {
     info!(
         bot = %ready.user.id,
@@ -217,6 +295,17 @@ async fn setup(
     match result {
         Ok(scope) => info!(count = commands.len(), scope, "slash commands registered"),
         Err(e) => warn!(error = %e, "could not register slash commands"),
+    }
+    match ctx.http.get_current_application_info().await {
+        Ok(app) => {
+            if let Some(owner) = app.owner {
+                data.owners.push(owner.id);
+            }
+            if let Some(team) = app.team {
+                data.owners.extend(team.members.iter().map(|m| m.user.id));
+            }
+        }
+        Err(e) => warn!(error = %e, "could not look up the application's owners (for /reload)"),
     }
     Ok(data)
 }
@@ -256,7 +345,8 @@ async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
 }
 
 async fn apologise(ctx: Context<'_>) {
-    let reply = reply::help(ctx.data().engine.library(), Surface::Discord);
+    let engine = ctx.data().engine();
+    let reply = reply::help(engine.library(), Surface::Discord);
     let note = "Sorry, something went wrong on my side. Here is how I can help:";
     for r in render::command_replies_with_note(&reply, note, true) {
         if ctx.send(r).await.is_err() {
@@ -294,6 +384,35 @@ async fn wait_for_signal() -> &'static str {
     }
 }
 
+/// Reloads the content on every SIGHUP; on error the old content stays.
+pub async fn reload_on_hangup(live: Arc<LiveEngine>) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let Ok(mut hangup) = signal(SignalKind::hangup()) else {
+            warn!("cannot listen for SIGHUP; use /reload");
+            return;
+        };
+        while hangup.recv().await.is_some() {
+            match live.reload() {
+                Ok(done) => info!(
+                    signal = "SIGHUP",
+                    topics = done.topics,
+                    responses_dir = %done.responses_dir.display(),
+                    "content reloaded"
+                ),
+                Err(e) => error!(
+                    signal = "SIGHUP",
+                    error = %e,
+                    "reload failed; the old content stays live"
+                ),
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = live;
+}
+
 /// Connects and serves until SIGINT/SIGTERM or a fatal gateway error.
 pub async fn run(config: &Config, engine: Arc<Engine>, token: &Token) -> anyhow::Result<()> {
     let discord = &config.discord;
@@ -305,10 +424,14 @@ pub async fn run(config: &Config, engine: Arc<Engine>, token: &Token) -> anyhow:
         crisis_alerts = discord.crisis_alert_channel.is_some(),
         "starting"
     );
-    let mut client = build_client(config, engine, token).await?;
+    let store = open_store(config)?;
+    let live = Arc::new(LiveEngine::new(engine, config));
+    let mut client = build_client_with(config, live.clone(), store, token).await?;
     let signals = tokio::spawn(shutdown_on_signal(client.shard_manager.clone()));
+    let hangups = tokio::spawn(reload_on_hangup(live));
     let result = client.start().await;
     signals.abort();
+    hangups.abort();
     match result {
         Ok(()) => {
             info!("stopped");

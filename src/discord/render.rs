@@ -7,6 +7,11 @@
 //! may ping, except the replied-to member on replies (and, for crisis
 //! alerts, the configured moderator role; see [`super::alert`]).
 //!
+//! Topic guidance carries feedback buttons ("Helpful", "Not what I
+//! asked", and on a public reply to a member's message "Delete"); their
+//! custom ids are parsed back by [`Feedback::parse`] and checked again
+//! server-side when pressed.
+//!
 //! Long bodies are split into several embeds (one per message) within
 //! Discord's limits; each page repeats the title and the notice.
 
@@ -14,10 +19,10 @@ use poise::CreateReply;
 use serenity::all::{
     ButtonStyle, Colour, CreateActionRow, CreateAllowedMentions, CreateButton, CreateEmbed,
     CreateEmbedFooter, CreateInteractionResponseFollowup, CreateInteractionResponseMessage,
-    CreateMessage, Message,
+    CreateMessage, Message, UserId,
 };
 
-use crate::reply::{Reply, Tone};
+use crate::reply::{Reply, ReplyKind, Tone};
 
 /// Discord's limits, in characters.
 pub mod limits {
@@ -32,6 +37,91 @@ pub mod limits {
 
 /// Prefix of the custom id of "did you mean" buttons: `topic:<id>`.
 pub const TOPIC_BUTTON_PREFIX: &str = "topic:";
+
+/// Prefix of the custom id of feedback buttons.
+pub const FEEDBACK_BUTTON_PREFIX: &str = "fb:";
+
+/// A feedback button: `fb:helpful:<topic>`, `fb:not-asked:<topic>`,
+/// `fb:delete:<topic>:<member id>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Feedback<'a> {
+    Helpful(&'a str),
+    NotAsked(&'a str),
+    /// Delete the reply; allowed for this member (and moderators).
+    Delete(&'a str, UserId),
+}
+
+impl<'a> Feedback<'a> {
+    pub fn custom_id(&self) -> String {
+        match self {
+            Feedback::Helpful(t) => format!("{FEEDBACK_BUTTON_PREFIX}helpful:{t}"),
+            Feedback::NotAsked(t) => format!("{FEEDBACK_BUTTON_PREFIX}not-asked:{t}"),
+            Feedback::Delete(t, u) => format!("{FEEDBACK_BUTTON_PREFIX}delete:{t}:{u}"),
+        }
+    }
+
+    /// Parses a custom id strictly; the topic is not checked here.
+    pub fn parse(custom_id: &'a str) -> Option<Self> {
+        let rest = custom_id.strip_prefix(FEEDBACK_BUTTON_PREFIX)?;
+        let (kind, rest) = rest.split_once(':')?;
+        let topic_ok = |t: &str| {
+            !t.is_empty() && t.len() <= 64 && t.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')
+        };
+        match kind {
+            "helpful" if topic_ok(rest) => Some(Feedback::Helpful(rest)),
+            "not-asked" if topic_ok(rest) => Some(Feedback::NotAsked(rest)),
+            "delete" => {
+                let (topic, user) = rest.split_once(':')?;
+                let user: u64 = user.parse().ok().filter(|u| *u != 0)?;
+                if !topic_ok(topic) || user.to_string() != user_text(rest) {
+                    return None;
+                }
+                Some(Feedback::Delete(topic, UserId::new(user)))
+            }
+            _ => None,
+        }
+    }
+
+    pub fn topic(&self) -> &'a str {
+        match self {
+            Feedback::Helpful(t) | Feedback::NotAsked(t) | Feedback::Delete(t, _) => t,
+        }
+    }
+
+    /// A short name for logs and de-duplication.
+    pub fn kind(&self) -> u8 {
+        match self {
+            Feedback::Helpful(_) => 0,
+            Feedback::NotAsked(_) => 1,
+            Feedback::Delete(..) => 2,
+        }
+    }
+}
+
+fn user_text(rest: &str) -> &str {
+    rest.split_once(':').map_or("", |(_, u)| u)
+}
+
+/// The feedback row of a topic reply; `delete_for` adds "Delete" for that
+/// member (public replies to a member's message).
+pub fn feedback_row(topic: &str, delete_for: Option<UserId>) -> CreateActionRow {
+    let mut buttons = vec![
+        CreateButton::new(Feedback::Helpful(topic).custom_id())
+            .label("Helpful")
+            .style(ButtonStyle::Success),
+        CreateButton::new(Feedback::NotAsked(topic).custom_id())
+            .label("Not what I asked")
+            .style(ButtonStyle::Secondary),
+    ];
+    if let Some(user) = delete_for {
+        buttons.push(
+            CreateButton::new(Feedback::Delete(topic, user).custom_id())
+                .label("Delete")
+                .style(ButtonStyle::Danger),
+        );
+    }
+    CreateActionRow::Buttons(buttons)
+}
 
 /// Embed colour per tone.
 pub fn colour(tone: Tone) -> Colour {
@@ -115,8 +205,21 @@ pub fn pages(reply: &Reply) -> Vec<CreateEmbed> {
         .collect()
 }
 
-/// "Did you mean" buttons, one per suggestion (custom id `topic:<id>`).
+/// The buttons of a reply: "did you mean" buttons for an unsure reply,
+/// feedback buttons for topic guidance.
 pub fn buttons(reply: &Reply) -> Vec<CreateActionRow> {
+    buttons_for(reply, None)
+}
+
+fn buttons_for(reply: &Reply, delete_for: Option<UserId>) -> Vec<CreateActionRow> {
+    if let ReplyKind::Topic(topic) = reply.kind() {
+        return vec![feedback_row(topic, delete_for)];
+    }
+    suggestion_buttons(reply)
+}
+
+/// "Did you mean" buttons, one per suggestion (custom id `topic:<id>`).
+pub fn suggestion_buttons(reply: &Reply) -> Vec<CreateActionRow> {
     let buttons: Vec<CreateButton> = reply
         .suggestions()
         .iter()
@@ -135,7 +238,8 @@ pub fn buttons(reply: &Reply) -> Vec<CreateActionRow> {
 }
 
 /// Channel messages for `reply`. With `reference`, the first message is a
-/// reply to it and may ping its author (only them); otherwise nothing pings.
+/// reply to it and may ping its author (only them), and topic guidance gets
+/// a "Delete" button for that author; otherwise nothing pings.
 /// Buttons go on the last message.
 pub fn messages(reply: &Reply, reference: Option<&Message>) -> Vec<CreateMessage> {
     let pages = pages(reply);
@@ -152,7 +256,7 @@ pub fn messages(reply: &Reply, reference: Option<&Message>) -> Vec<CreateMessage
                 _ => m = m.allowed_mentions(no_mentions()),
             }
             if i == last {
-                m = m.components(buttons(reply));
+                m = m.components(buttons_for(reply, reference.map(|msg| msg.author.id)));
             }
             m
         })
@@ -289,6 +393,32 @@ mod tests {
         // One message per page.
         let messages = messages(&reply, None);
         assert_eq!(messages.len(), pages.len());
+    }
+
+    #[test]
+    fn feedback_ids_round_trip_and_forgeries_fail() {
+        let user = UserId::new(42);
+        for f in [
+            Feedback::Helpful("gifts"),
+            Feedback::NotAsked("physical-touch"),
+            Feedback::Delete("gifts", user),
+        ] {
+            assert_eq!(Feedback::parse(&f.custom_id()), Some(f));
+        }
+        for forged in [
+            "fb:helpful:",
+            "fb:helpful:../../admin",
+            "fb:helpful:GIFTS",
+            "fb:delete:gifts:",
+            "fb:delete:gifts:0",
+            "fb:delete:gifts:+42",
+            "fb:delete:gifts:042",
+            "fb:delete:gifts:42:1",
+            "fb:boost:gifts",
+            "topic:gifts",
+        ] {
+            assert_eq!(Feedback::parse(forged), None, "{forged}");
+        }
     }
 
     #[test]

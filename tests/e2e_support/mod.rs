@@ -146,6 +146,8 @@ pub struct TestBot {
     pub config: Config,
     pub shard_manager: Arc<ShardManager>,
     task: JoinHandle<Result<(), serenity::Error>>,
+    /// Holds the database (`[storage] path`) unless a test points it elsewhere.
+    pub db_dir: tempfile::TempDir,
 }
 
 /// The guild the tests use: `general` (not configured), the auto-reply
@@ -180,6 +182,8 @@ impl TestBot {
         crate::fake_discord::init_tracing();
         let fake = FakeDiscord::start().await;
         let mut config = base_config(&fake);
+        let db_dir = tempfile::tempdir().expect("temp dir");
+        config.storage.path = db_dir.path().join("boundary-bot.sqlite3");
         tweak(&mut config);
         let engine = Arc::new(Engine::load(&config).expect("engine"));
         let mut client = build_client(&config, engine.clone(), &Token::new(TOKEN))
@@ -199,6 +203,7 @@ impl TestBot {
             config,
             shard_manager,
             task,
+            db_dir,
         }
     }
 

@@ -19,11 +19,12 @@ pub async fn ask(
     public: Option<bool>,
 ) -> Result<(), Error> {
     let data = ctx.data();
-    let (classification, reply) = data.engine.answer(&question, Surface::Discord);
+    let (classification, reply) = data.engine().answer(&question, Surface::Discord);
     let crisis = classification.outcome == Outcome::Crisis;
     let public = public.unwrap_or(false);
     let ephemeral = crisis || !public;
     super::send(ctx, render::command_replies(&reply, ephemeral)).await?;
+    super::count_reply(ctx, classification.topic());
     super::log_answer(
         ctx,
         classification.label(),

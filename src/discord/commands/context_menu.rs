@@ -17,8 +17,9 @@ pub const NAME: &str = "Get boundary guidance";
 #[poise::command(context_menu_command = "Get boundary guidance")]
 pub async fn get_boundary_guidance(ctx: Context<'_>, message: Message) -> Result<(), Error> {
     let data = ctx.data();
-    let (classification, reply) = data.engine.answer(&message.content, Surface::Discord);
+    let (classification, reply) = data.engine().answer(&message.content, Surface::Discord);
     super::send(ctx, render::command_replies(&reply, true)).await?;
+    super::count_reply(ctx, classification.topic());
     super::log_answer(
         ctx,
         classification.label(),

@@ -6,7 +6,8 @@ use crate::reply::{self, Surface};
 /// What this bot does, how to use it, and what it stores (and does not).
 #[poise::command(slash_command)]
 pub async fn help(ctx: Context<'_>) -> Result<(), Error> {
-    let reply = reply::help(ctx.data().engine.library(), Surface::Discord);
+    let engine = ctx.data().engine();
+    let reply = reply::help(engine.library(), Surface::Discord);
     super::send(ctx, render::command_replies(&reply, true)).await?;
     super::log_answer(ctx, "help", "-", true);
     Ok(())

@@ -6,12 +6,19 @@
 pub mod ask;
 pub mod context_menu;
 pub mod help;
+pub mod optout;
+pub mod pin;
+pub mod pins;
+pub mod reload;
 pub mod resources;
+pub mod settings;
+pub mod stats;
 pub mod topic;
 pub mod topics;
+pub mod unpin;
 
 use poise::CreateReply;
-use tracing::info;
+use tracing::{info, warn};
 
 use super::{Context, Data, Error};
 
@@ -24,7 +31,37 @@ pub fn all() -> Vec<poise::Command<Data, Error>> {
         resources::resources(),
         help::help(),
         context_menu::get_boundary_guidance(),
+        optout::optout(),
+        optout::optin(),
+        pin::pin(),
+        unpin::unpin(),
+        pins::pins(),
+        stats::stats(),
+        settings::settings(),
+        reload::reload(),
     ]
+}
+
+/// Counts a topic reply (guild, topic and day only; nothing about the member).
+pub(crate) fn count_reply(ctx: Context<'_>, topic: Option<&str>) {
+    if let Some(topic) = topic {
+        let guild = ctx.guild_id().map_or(0, |g| g.get());
+        let result = ctx.data().store.count(
+            guild,
+            topic,
+            crate::store::Count::Reply,
+            crate::store::now(),
+        );
+        if let Err(e) = result {
+            warn!(error = %e, "could not count a reply");
+        }
+    }
+}
+
+/// A moderator confirmation or error: a note with the referral notice,
+/// ephemeral.
+pub(crate) async fn note(ctx: Context<'_>, title: &str, text: &str) -> Result<(), Error> {
+    super::permissions::say(ctx, title, text).await
 }
 
 /// Sends the pages of a reply: the first as the interaction response, the

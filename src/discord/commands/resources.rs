@@ -11,7 +11,8 @@ pub async fn resources(
     public: Option<bool>,
 ) -> Result<(), Error> {
     let ephemeral = !public.unwrap_or(false);
-    let reply = reply::resources(ctx.data().engine.library());
+    let engine = ctx.data().engine();
+    let reply = reply::resources(engine.library());
     super::send(ctx, render::command_replies(&reply, ephemeral)).await?;
     super::log_answer(ctx, "resources", "-", ephemeral);
     Ok(())

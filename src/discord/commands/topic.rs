@@ -40,8 +40,11 @@ pub fn choices(library: &Library, partial: &str) -> Vec<AutocompleteChoice> {
         .collect()
 }
 
-async fn autocomplete_topic(ctx: Context<'_>, partial: &str) -> CreateAutocompleteResponse {
-    CreateAutocompleteResponse::new().set_choices(choices(ctx.data().engine.library(), partial))
+pub(crate) async fn autocomplete_topic(
+    ctx: Context<'_>,
+    partial: &str,
+) -> CreateAutocompleteResponse {
+    CreateAutocompleteResponse::new().set_choices(choices(ctx.data().engine().library(), partial))
 }
 
 /// Show the guidance for one topic.
@@ -54,7 +57,8 @@ pub async fn topic(
     #[description = "Post it in the channel for everyone (default: only you see it)"]
     public: Option<bool>,
 ) -> Result<(), Error> {
-    let library = ctx.data().engine.library();
+    let engine = ctx.data().engine();
+    let library = engine.library();
     match find(library, &name) {
         Some(topic) => {
             let ephemeral = !public.unwrap_or(false);

@@ -6,7 +6,8 @@ use crate::reply::{self, Surface};
 /// List every topic with a one-line summary.
 #[poise::command(slash_command)]
 pub async fn topics(ctx: Context<'_>) -> Result<(), Error> {
-    let reply = reply::topic_list(ctx.data().engine.library(), Surface::Discord);
+    let engine = ctx.data().engine();
+    let reply = reply::topic_list(engine.library(), Surface::Discord);
     super::send(ctx, render::command_replies(&reply, true)).await?;
     super::log_answer(ctx, "topics", "-", true);
     Ok(())

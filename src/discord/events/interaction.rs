@@ -1,4 +1,5 @@
-//! "Did you mean" button presses (custom id `topic:<id>`).
+//! "Did you mean" button presses (custom id `topic:<id>`); feedback
+//! buttons (`fb:…`) go to [`super::feedback`].
 //!
 //! The id is checked against the library: a forged or stale id gets a
 //! polite ephemeral note with the topic list. In a guild the guidance is
@@ -10,14 +11,23 @@ use tracing::{info, warn};
 
 use super::super::{render, Error, FrameworkContext};
 use crate::reply::{self, Surface};
+use crate::store::{self, Count};
 
 pub const UNKNOWN_TOPIC_NOTE: &str =
     "Sorry, I don't know that topic. Here are the topics I can help with:";
 
 pub async fn handle(fw: FrameworkContext<'_>, press: &ComponentInteraction) -> Result<(), Error> {
+    if press
+        .data
+        .custom_id
+        .starts_with(render::FEEDBACK_BUTTON_PREFIX)
+    {
+        return super::feedback::handle(fw, press).await;
+    }
     let data = fw.user_data;
     let http = &fw.serenity_context.http;
-    let library = data.engine.library();
+    let engine = data.engine();
+    let library = engine.library();
     let topic = press
         .data
         .custom_id
@@ -47,6 +57,16 @@ pub async fn handle(fw: FrameworkContext<'_>, press: &ComponentInteraction) -> R
         if let Err(e) = press.create_followup(http, followup).await {
             warn!(interaction = %press.id, user = %press.user.id, error = %e, "could not send follow-up");
             break;
+        }
+    }
+    if let Some(topic) = topic {
+        let guild = press.guild_id.map_or(0, |g| g.get());
+        let now = store::now();
+        for what in [Count::Reply, Count::DidYouMean] {
+            if let Err(e) = data.store.count(guild, &topic.id, what, now) {
+                warn!(error = %e, "could not count a reply");
+                break;
+            }
         }
     }
     info!(

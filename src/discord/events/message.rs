@@ -9,13 +9,22 @@
 //! | DM                 | yes    | yes            | "did you mean"   | help, once per cooldown |
 //! | @mention           | yes    | topic cooldown | "did you mean"   | help, once per cooldown |
 //! | auto-reply channel | yes    | topic cooldown | silent           | silent                 |
+//! | pinned channel     | yes    | topic cooldown | pinned topic if among the candidates, else silent | silent |
+//!
+//! A channel pinned with `/pin` behaves as an auto-reply channel whose
+//! pinned topic is favoured: an unsure message that lists it as a
+//! candidate (at least `suggest_floor`) gets its guidance; a message
+//! clearly about another topic gets that topic. Unprompted replies (auto-
+//! reply and pinned channels) are skipped for members who opted out and in
+//! guilds whose moderators turned auto-replies off, but crisis replies are
+//! never suppressed.
 //!
 //! In guild channels every reply also counts against the channel's rate
 //! limit; crisis replies are exempt from both the topic cooldowns and the
 //! rate limit and only have their own short per-member cooldown. Every
 //! message gets at most one reply.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serenity::all::{Message, MessageType, UserId};
 use tracing::{debug, info, warn};
@@ -24,7 +33,8 @@ use super::super::alert::{self, AlertSource};
 use super::super::cooldown::{Gate, Suppressed};
 use super::super::{render, Data, Error, FrameworkContext};
 use crate::classify::Outcome;
-use crate::reply::Surface;
+use crate::reply::{self, Surface};
+use crate::store::{self, Count};
 
 /// Why the bot is looking at a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,6 +42,8 @@ pub enum Place {
     Direct,
     Mention,
     AutoReplyChannel,
+    /// A channel pinned to a topic with `/pin`.
+    PinnedChannel,
 }
 
 impl Place {
@@ -40,6 +52,23 @@ impl Place {
             Place::Direct => "dm",
             Place::Mention => "mention",
             Place::AutoReplyChannel => "auto-reply channel",
+            Place::PinnedChannel => "pinned channel",
+        }
+    }
+
+    /// The bot speaks without being asked.
+    pub fn unprompted(self) -> bool {
+        matches!(self, Place::AutoReplyChannel | Place::PinnedChannel)
+    }
+}
+
+/// The topic pinned in `channel`, if any (a storage error counts as none).
+pub fn pinned_topic(data: &Data, channel: u64) -> Option<String> {
+    match data.store.pin(channel) {
+        Ok(pin) => pin.map(|p| p.topic),
+        Err(e) => {
+            warn!(channel, error = %e, "could not read the pin record");
+            None
         }
     }
 }
@@ -55,6 +84,8 @@ pub fn place(msg: &Message, bot_id: UserId, data: &Data) -> Option<Place> {
         Some(Place::Direct)
     } else if msg.mentions_user_id(bot_id) {
         Some(Place::Mention)
+    } else if pinned_topic(data, msg.channel_id.get()).is_some() {
+        Some(Place::PinnedChannel)
     } else if data
         .config
         .auto_reply_channels
@@ -82,14 +113,57 @@ pub async fn handle(fw: FrameworkContext<'_>, msg: &Message) -> Result<(), Error
         return Ok(());
     };
     let text = strip_mention(&msg.content, bot_id);
-    let (classification, reply) = data.engine.answer(&text, Surface::Discord);
-    let outcome = classification.outcome;
-    let now = Instant::now();
+    let engine = data.engine();
+    let (mut classification, mut reply) = engine.answer(&text, Surface::Discord);
     let (user, message, channel) = (msg.author.id.get(), msg.id.get(), msg.channel_id.get());
+    let guild = msg.guild_id.map(|g| g.get());
+    // A pinned channel favours its topic over "not sure".
+    if place == Place::PinnedChannel && classification.outcome == Outcome::Unsure {
+        let pinned = pinned_topic(data, channel);
+        let favoured = classification
+            .candidates
+            .iter()
+            .find(|c| Some(c.topic) == pinned.as_deref());
+        if let Some(topic) = favoured.and_then(|c| engine.library().topic(c.topic)) {
+            reply = reply::guidance(engine.library(), topic);
+            classification.outcome = Outcome::Topic(favoured.expect("found").topic);
+        }
+    }
+    let outcome = classification.outcome;
+    let settings = match (place.unprompted(), guild) {
+        (true, Some(g)) => data.store.settings(g).unwrap_or_else(|e| {
+            warn!(guild = g, error = %e, "could not read guild settings; using the config");
+            Default::default()
+        }),
+        _ => Default::default(),
+    };
+    if place.unprompted() && outcome != Outcome::Crisis {
+        let off = settings.auto_reply == Some(false);
+        let opted_out = data.store.opted_out(user).unwrap_or_else(|e| {
+            warn!(user, error = %e, "could not read the opt-out; not replying unprompted");
+            true
+        });
+        if off || opted_out {
+            debug!(
+                guild,
+                channel,
+                message_id = message,
+                user,
+                place = place.as_str(),
+                reason = if off { "auto-replies off" } else { "opted out" },
+                "no auto-reply"
+            );
+            return Ok(());
+        }
+    }
+    let topic_ttl = settings
+        .topic_cooldown_minutes
+        .map(|m| Duration::from_secs(m.saturating_mul(60)));
+    let now = Instant::now();
     let cooldowns = &data.cooldowns;
     let decision: Result<(), Suppressed> = match (place, outcome) {
         (_, Outcome::Crisis) => cooldowns.try_crisis(message, user, now),
-        (Place::AutoReplyChannel, Outcome::Unsure | Outcome::Nothing) => {
+        (Place::AutoReplyChannel | Place::PinnedChannel, Outcome::Unsure | Outcome::Nothing) => {
             debug!(
                 guild = ?msg.guild_id.map(|g| g.get()),
                 channel,
@@ -101,7 +175,9 @@ pub async fn handle(fw: FrameworkContext<'_>, msg: &Message) -> Result<(), Error
             return Ok(());
         }
         (Place::Direct, outcome) => cooldowns.try_direct_reply(message, user, gate(outcome), now),
-        (_, outcome) => cooldowns.try_channel_reply(message, user, channel, gate(outcome), now),
+        (_, outcome) => {
+            cooldowns.try_channel_reply_with(message, user, channel, gate(outcome), now, topic_ttl)
+        }
     };
     if let Err(why) = decision {
         info!(
@@ -140,6 +216,14 @@ pub async fn handle(fw: FrameworkContext<'_>, msg: &Message) -> Result<(), Error
         }
     }
     if sent > 0 {
+        if let Outcome::Topic(topic) = outcome {
+            if let Err(e) = data
+                .store
+                .count(guild.unwrap_or(0), topic, Count::Reply, store::now())
+            {
+                warn!(error = %e, "could not count a reply");
+            }
+        }
         info!(
             guild = ?msg.guild_id.map(|g| g.get()),
             channel,

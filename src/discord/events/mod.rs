@@ -1,7 +1,11 @@
 //! Gateway events that are not slash commands: member messages (DMs,
-//! mentions, auto-reply channels) and "did you mean" button presses.
+//! mentions, auto-reply and pinned channels), button presses ("did you
+//! mean", feedback), and the lifecycle events that keep pins consistent
+//! (message deleted, pins changed, channel deleted, bot removed).
 
+pub mod feedback;
 pub mod interaction;
+pub mod lifecycle;
 pub mod message;
 
 use serenity::all::{FullEvent, Interaction};
@@ -16,6 +20,24 @@ pub async fn handle(fw: FrameworkContext<'_>, event: &FullEvent) -> Result<(), E
         FullEvent::InteractionCreate {
             interaction: Interaction::Component(press),
         } => interaction::handle(fw, press).await,
+        FullEvent::MessageDelete {
+            channel_id,
+            deleted_message_id,
+            ..
+        } => lifecycle::message_deleted(fw, *channel_id, *deleted_message_id),
+        FullEvent::MessageDeleteBulk {
+            channel_id,
+            multiple_deleted_messages_ids,
+            ..
+        } => {
+            for id in multiple_deleted_messages_ids {
+                lifecycle::message_deleted(fw, *channel_id, *id)?;
+            }
+            Ok(())
+        }
+        FullEvent::ChannelPinsUpdate { pin } => lifecycle::pins_updated(fw, pin).await,
+        FullEvent::ChannelDelete { channel, .. } => lifecycle::channel_deleted(fw, channel),
+        FullEvent::GuildDelete { incomplete, .. } => lifecycle::guild_deleted(fw, incomplete),
         FullEvent::Resume { .. } => {
             info!("gateway session resumed");
             Ok(())

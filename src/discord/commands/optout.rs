@@ -1,0 +1,43 @@
+//! `/optout` and `/optin`: a member stops or restarts the bot's unprompted
+//! replies to their own messages (auto-reply and pinned channels). `/ask`,
+//! @mentions, DMs and the context menu still work, and crisis replies are
+//! never suppressed. Only the member's id is stored.
+
+use tracing::{info, warn};
+
+use crate::discord::{Context, Error};
+
+pub const OPTED_OUT: &str = "Done: I won't reply to your messages unprompted any more. `/ask`, \
+mentioning me and direct messages still work, and if a message of yours sounds like a crisis I \
+will still share crisis resources. `/optin` turns replies back on.";
+pub const OPTED_IN: &str = "Done: I may reply to your messages in auto-reply channels again. \
+`/optout` turns that off.";
+pub const FAILED: &str = "Sorry, I couldn't save that (a database error). Nothing was changed; \
+please try again later.";
+
+/// Stop the bot replying to your messages unprompted.
+#[poise::command(slash_command)]
+pub async fn optout(ctx: Context<'_>) -> Result<(), Error> {
+    set(ctx, true).await
+}
+
+/// Let the bot reply to your messages unprompted again.
+#[poise::command(slash_command)]
+pub async fn optin(ctx: Context<'_>) -> Result<(), Error> {
+    set(ctx, false).await
+}
+
+async fn set(ctx: Context<'_>, out: bool) -> Result<(), Error> {
+    let user = ctx.author().id;
+    match ctx.data().store.set_opted_out(user.get(), out) {
+        Ok(changed) => {
+            info!(user = %user, opted_out = out, changed, "opt-out set");
+            let text = if out { OPTED_OUT } else { OPTED_IN };
+            super::note(ctx, if out { "Opted out" } else { "Opted in" }, text).await
+        }
+        Err(e) => {
+            warn!(user = %user, error = %e, "could not save the opt-out");
+            super::note(ctx, "Not saved", FAILED).await
+        }
+    }
+}

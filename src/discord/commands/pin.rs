@@ -1,0 +1,145 @@
+//! `/pin topic:<topic> [channel]` (moderators).
+//!
+//! Posts the topic's guidance (with the referral notice) in the channel,
+//! pins it with Discord's pin, and records channel → topic. Pinning a
+//! channel again replaces the old pin and unpins the old message. If any
+//! step fails, the steps before it are undone (the new message unpinned and
+//! deleted), the old pin stays as it was, and the moderator is told.
+
+use serenity::all::{ChannelId, Http, MessageId};
+use tracing::{info, warn};
+
+use crate::discord::{permissions, render, Context, Error};
+use crate::reply;
+use crate::store::{self, Pin};
+
+pub const NEEDS_INTENT: &str = "Note: auto-replies in pinned channels need the Message Content \
+intent, which this bot does not request. Its operator can set `message_content = true` under \
+[discord] (and enable the intent in the developer portal).";
+
+/// Pin a topic's guidance in a channel; the bot then favours that topic there.
+#[poise::command(
+    slash_command,
+    guild_only,
+    default_member_permissions = "MANAGE_MESSAGES"
+)]
+pub async fn pin(
+    ctx: Context<'_>,
+    #[description = "The topic to pin"]
+    #[autocomplete = "super::topic::autocomplete_topic"]
+    topic: String,
+    #[description = "The channel (default: this one)"]
+    #[channel_types("Text")]
+    channel: Option<ChannelId>,
+) -> Result<(), Error> {
+    if !permissions::require_moderator(ctx).await? {
+        return Ok(());
+    }
+    let data = ctx.data();
+    let engine = data.engine();
+    let library = engine.library();
+    let Some(topic) = super::topic::find(library, &topic) else {
+        return super::note(
+            ctx,
+            "Unknown topic",
+            "Sorry, I couldn't find that topic; `/topics` lists them all. Nothing was changed.",
+        )
+        .await;
+    };
+    let guild = ctx.guild_id().expect("moderators are in a guild");
+    let channel = channel.unwrap_or(ctx.channel_id());
+    ctx.defer_ephemeral().await?;
+    let http = &ctx.serenity_context().http;
+
+    let guidance = reply::guidance(library, topic);
+    let mut posted = Vec::new();
+    for message in render::messages(&guidance, None) {
+        match channel.send_message(http, message).await {
+            Ok(sent) => posted.push(sent.id),
+            Err(e) => {
+                warn!(guild = %guild, channel = %channel, error = %e, "/pin: could not post");
+                take_down(http, channel, &posted, false).await;
+                let text = format!(
+                    "I couldn't post the guidance in <#{channel}>. Please check that I may send \
+                     messages and embed links there. Nothing was changed."
+                );
+                return super::note(ctx, "Could not pin", &text).await;
+            }
+        }
+    }
+    let first = posted[0];
+    if let Err(e) = channel.pin(http, first).await {
+        warn!(guild = %guild, channel = %channel, error = %e, "/pin: could not pin");
+        take_down(http, channel, &posted, false).await;
+        let text = format!(
+            "I couldn't pin the message in <#{channel}>. Please check that I have the Manage \
+             Messages permission there. Nothing was changed."
+        );
+        return super::note(ctx, "Could not pin", &text).await;
+    }
+    let record = Pin {
+        guild_id: guild.get(),
+        channel_id: channel.get(),
+        topic: topic.id.clone(),
+        message_id: first.get(),
+        pinned_by: ctx.author().id.get(),
+        pinned_at: store::now(),
+    };
+    let old = match data.store.put_pin(&record) {
+        Ok(old) => old,
+        Err(e) => {
+            warn!(guild = %guild, channel = %channel, error = %e, "/pin: could not save");
+            take_down(http, channel, &posted, true).await;
+            return super::note(
+                ctx,
+                "Could not pin",
+                "I couldn't save the pin (a database error), so I took the message down again. \
+                 Nothing was changed; please tell the bot's operator.",
+            )
+            .await;
+        }
+    };
+    let mut text = format!("Pinned **{}** in <#{channel}>.", topic.title);
+    if let Some(old) = old.filter(|o| o.message_id != record.message_id) {
+        let old_title = library
+            .topic(&old.topic)
+            .map_or(old.topic.as_str(), |t| t.title.as_str());
+        text.push_str(&format!(" It replaces **{old_title}**"));
+        match channel.unpin(http, MessageId::new(old.message_id)).await {
+            Ok(()) => text.push_str(", whose message I unpinned."),
+            Err(e) => {
+                warn!(guild = %guild, channel = %channel, error = %e, "/pin: could not unpin the old message");
+                text.push_str(", but I couldn't unpin its old message: please unpin it by hand.");
+            }
+        }
+    }
+    if !data.message_content {
+        text.push_str("\n\n");
+        text.push_str(NEEDS_INTENT);
+    }
+    info!(
+        guild = %guild,
+        channel = %channel,
+        user = %ctx.author().id,
+        topic = %topic.id,
+        message_id = %first,
+        "topic pinned"
+    );
+    super::note(ctx, "Pinned", &text).await
+}
+
+/// Undoes a half-done pin: unpins (when `pinned`) and deletes what was posted.
+async fn take_down(http: &Http, channel: ChannelId, posted: &[MessageId], pinned: bool) {
+    if pinned {
+        if let Some(first) = posted.first() {
+            if let Err(e) = channel.unpin(http, *first).await {
+                warn!(channel = %channel, error = %e, "/pin: could not undo the pin");
+            }
+        }
+    }
+    for id in posted {
+        if let Err(e) = channel.delete_message(http, *id).await {
+            warn!(channel = %channel, error = %e, "/pin: could not delete the posted message");
+        }
+    }
+}

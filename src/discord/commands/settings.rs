@@ -1,0 +1,152 @@
+//! `/settings` (moderators): per-server settings that survive restarts.
+//!
+//! * `/settings show`
+//! * `/settings auto-reply state:on|off`: unprompted replies in auto-reply
+//!   and pinned channels (crisis replies are never switched off);
+//! * `/settings cooldown minutes:<0..=1440>`: minutes before a member gets
+//!   an unprompted reply on the same topic again.
+
+use tracing::{info, warn};
+
+use crate::discord::{permissions, Context, Error};
+use crate::store::GuildSettings;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, poise::ChoiceParameter)]
+pub enum OnOff {
+    #[name = "on"]
+    On,
+    #[name = "off"]
+    Off,
+}
+
+/// Server settings for the bot (moderators).
+#[poise::command(
+    slash_command,
+    guild_only,
+    default_member_permissions = "MANAGE_MESSAGES",
+    subcommands("show", "auto_reply", "cooldown"),
+    subcommand_required
+)]
+pub async fn settings(_ctx: Context<'_>) -> Result<(), Error> {
+    Ok(())
+}
+
+/// Show this server's settings.
+#[poise::command(slash_command, guild_only)]
+pub async fn show(ctx: Context<'_>) -> Result<(), Error> {
+    if !permissions::require_moderator(ctx).await? {
+        return Ok(());
+    }
+    let Some(settings) = read(ctx).await? else {
+        return Ok(());
+    };
+    let text = describe(ctx, &settings);
+    super::note(ctx, "Settings", &text).await
+}
+
+/// Turn unprompted replies on or off in this server (crisis replies stay on).
+#[poise::command(slash_command, guild_only, rename = "auto-reply")]
+pub async fn auto_reply(
+    ctx: Context<'_>,
+    #[description = "on or off"] state: OnOff,
+) -> Result<(), Error> {
+    if !permissions::require_moderator(ctx).await? {
+        return Ok(());
+    }
+    let Some(mut settings) = read(ctx).await? else {
+        return Ok(());
+    };
+    settings.auto_reply = Some(state == OnOff::On);
+    write(ctx, settings).await
+}
+
+/// Minutes before a member gets an unprompted reply on the same topic again.
+#[poise::command(slash_command, guild_only)]
+pub async fn cooldown(
+    ctx: Context<'_>,
+    #[description = "Minutes (0 to 1440)"]
+    #[min = 0]
+    #[max = 1440]
+    minutes: u32,
+) -> Result<(), Error> {
+    if !permissions::require_moderator(ctx).await? {
+        return Ok(());
+    }
+    if minutes > 1440 {
+        return super::note(
+            ctx,
+            "Settings",
+            "Please give a number of minutes from 0 to 1440. Nothing was changed.",
+        )
+        .await;
+    }
+    let Some(mut settings) = read(ctx).await? else {
+        return Ok(());
+    };
+    settings.topic_cooldown_minutes = Some(u64::from(minutes));
+    write(ctx, settings).await
+}
+
+fn describe(ctx: Context<'_>, s: &GuildSettings) -> String {
+    let config = &ctx.data().config;
+    let auto = match s.auto_reply {
+        Some(true) | None => "on",
+        Some(false) => "off (crisis replies still go out)",
+    };
+    let minutes = s
+        .topic_cooldown_minutes
+        .unwrap_or(config.topic_cooldown_minutes);
+    format!(
+        "- Auto-replies: {auto}\n- Topic cooldown: {minutes} minutes{}",
+        if s.topic_cooldown_minutes.is_none() {
+            " (the config's default)"
+        } else {
+            ""
+        }
+    )
+}
+
+async fn read(ctx: Context<'_>) -> Result<Option<GuildSettings>, Error> {
+    let guild = ctx.guild_id().expect("moderators are in a guild").get();
+    match ctx.data().store.settings(guild) {
+        Ok(s) => Ok(Some(s)),
+        Err(e) => {
+            warn!(guild, error = %e, "/settings: could not read");
+            super::note(
+                ctx,
+                "Settings",
+                "I couldn't read the settings (a database error). Nothing was changed; please \
+                 tell the bot's operator.",
+            )
+            .await?;
+            Ok(None)
+        }
+    }
+}
+
+async fn write(ctx: Context<'_>, settings: GuildSettings) -> Result<(), Error> {
+    let guild = ctx.guild_id().expect("moderators are in a guild").get();
+    match ctx.data().store.put_settings(guild, &settings) {
+        Ok(()) => {
+            info!(
+                guild,
+                user = %ctx.author().id,
+                auto_reply = ?settings.auto_reply,
+                topic_cooldown_minutes = ?settings.topic_cooldown_minutes,
+                "settings changed"
+            );
+            let text = format!("Saved.\n{}", describe(ctx, &settings));
+            super::note(ctx, "Settings", &text).await
+        }
+        Err(e) => {
+            warn!(guild, error = %e, "/settings: could not save");
+            super::note(
+                ctx,
+                "Settings",
+                "I couldn't save the settings (a database error). Nothing was changed; please \
+                 tell the bot's operator.",
+            )
+            .await
+        }
+    }
+}

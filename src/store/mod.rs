@@ -1,0 +1,147 @@
+//! What the bot remembers across restarts, behind a small [`Store`] trait
+//! so a server database can replace SQLite without touching the commands.
+//!
+//! Stored (and nothing else):
+//!
+//! * **pins**: guild, channel, topic, the pinned message's id, who pinned
+//!   it and when;
+//! * **per-guild settings** moderators change at runtime (auto-replies on or
+//!   off, topic cooldown minutes);
+//! * **opt-outs**: the ids of members who asked for no auto-replies;
+//! * **feedback counts** per guild, topic and day: replies, replies reached
+//!   through "did you mean", "Helpful" and "Not what I asked". No user ids
+//!   and no text.
+//!
+//! Never message content, and never a crisis event tied to a user.
+//!
+//! Every write is one transaction: it lands whole or not at all.
+
+pub mod sqlite;
+
+use std::fmt;
+use std::path::PathBuf;
+
+pub use sqlite::SqliteStore;
+
+/// A channel pinned to a topic by a moderator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pin {
+    pub guild_id: u64,
+    pub channel_id: u64,
+    /// A topic id from `responses/`.
+    pub topic: String,
+    /// The bot's guidance message pinned in the channel.
+    pub message_id: u64,
+    /// The moderator who pinned it.
+    pub pinned_by: u64,
+    /// Unix seconds.
+    pub pinned_at: i64,
+}
+
+/// Per-guild settings; `None` means "the config's default".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GuildSettings {
+    /// Unprompted replies (auto-reply and pinned channels) on or off.
+    pub auto_reply: Option<bool>,
+    /// Minutes before a member gets an auto-reply on the same topic again.
+    pub topic_cooldown_minutes: Option<u64>,
+}
+
+/// A counted event. Counts carry a guild, a topic and a day; nothing else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Count {
+    /// The topic's guidance was sent in answer to a question.
+    Reply,
+    /// The topic's guidance was sent after a "did you mean" button press
+    /// (also counted as a [`Count::Reply`]).
+    DidYouMean,
+    Helpful,
+    NotHelpful,
+}
+
+/// Counts for one topic over a period.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TopicStats {
+    pub topic: String,
+    pub replies: u64,
+    pub did_you_mean: u64,
+    pub helpful: u64,
+    pub not_helpful: u64,
+}
+
+/// A storage failure. `Display` is one line and names the fix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreError {
+    /// The database could not be opened or migrated at start-up.
+    Open {
+        path: PathBuf,
+        problem: String,
+        fix: String,
+    },
+    /// A read or write failed; nothing was changed.
+    Failed(String),
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StoreError::Open { path, problem, fix } => write!(
+                f,
+                "cannot open the database {} ([storage] path): {problem}; {fix}",
+                path.display()
+            ),
+            StoreError::Failed(why) => write!(f, "database error: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The bot's persistent state. Implementations must be safe to share
+/// between tasks; every method is one short transaction.
+pub trait Store: Send + Sync {
+    /// Records `pin`, replacing any pin of the same channel; returns the
+    /// replaced one.
+    fn put_pin(&self, pin: &Pin) -> StoreResult<Option<Pin>>;
+    /// The pin of `channel_id`, if any.
+    fn pin(&self, channel_id: u64) -> StoreResult<Option<Pin>>;
+    /// Removes the pin of `channel_id`; returns it.
+    fn remove_pin(&self, channel_id: u64) -> StoreResult<Option<Pin>>;
+    /// Removes the pin of `channel_id` only if it is `message_id`.
+    fn remove_pin_of_message(&self, channel_id: u64, message_id: u64) -> StoreResult<Option<Pin>>;
+    /// A guild's pins, ordered by channel.
+    fn pins(&self, guild_id: u64) -> StoreResult<Vec<Pin>>;
+    /// Forgets everything about a guild (pins, settings, counts); returns
+    /// the number of pins removed.
+    fn remove_guild(&self, guild_id: u64) -> StoreResult<usize>;
+
+    fn settings(&self, guild_id: u64) -> StoreResult<GuildSettings>;
+    fn put_settings(&self, guild_id: u64, settings: &GuildSettings) -> StoreResult<()>;
+
+    /// Whether `user_id` asked for no auto-replies.
+    fn opted_out(&self, user_id: u64) -> StoreResult<bool>;
+    /// Sets the opt-out; returns whether it changed.
+    fn set_opted_out(&self, user_id: u64, out: bool) -> StoreResult<bool>;
+
+    /// Adds one to a count of `topic` in `guild_id` (0 for DMs) on the day
+    /// of `at` (unix seconds).
+    fn count(&self, guild_id: u64, topic: &str, what: Count, at: i64) -> StoreResult<()>;
+    /// Per-topic counts of `guild_id` from `since` (unix seconds, rounded
+    /// down to its day) on, ordered by topic.
+    fn stats(&self, guild_id: u64, since: i64) -> StoreResult<Vec<TopicStats>>;
+}
+
+/// Unix seconds now.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// The day number (days since 1970-01-01, UTC) of unix seconds `at`.
+pub fn day(at: i64) -> i64 {
+    at.div_euclid(86_400)
+}

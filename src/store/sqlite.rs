@@ -1,0 +1,543 @@
+//! [`Store`] on an embedded SQLite file (rusqlite with the bundled library,
+//! so `cargo build` needs nothing installed).
+//!
+//! At start-up [`SqliteStore::open`] checks the file (an unwritable path or
+//! a file that is not a healthy database is a clear error, and nothing is
+//! written to it), turns on WAL mode and a busy timeout, and runs the
+//! migrations in [`MIGRATIONS`] that are newer than the file's
+//! `PRAGMA user_version`, each in its own transaction.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction};
+
+use super::{day, Count, GuildSettings, Pin, Store, StoreError, StoreResult, TopicStats};
+
+/// Schema versions, in order; `user_version` is the number applied.
+/// Never edit a released step: add a new one.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: pins, settings, opt-outs, feedback counts.
+    "CREATE TABLE pins (
+         channel_id INTEGER PRIMARY KEY,
+         guild_id   INTEGER NOT NULL,
+         topic      TEXT    NOT NULL,
+         message_id INTEGER NOT NULL,
+         pinned_by  INTEGER NOT NULL,
+         pinned_at  INTEGER NOT NULL
+     );
+     CREATE INDEX pins_by_guild ON pins (guild_id);
+     CREATE TABLE guild_settings (
+         guild_id               INTEGER PRIMARY KEY,
+         auto_reply             INTEGER,
+         topic_cooldown_minutes INTEGER
+     );
+     CREATE TABLE opt_outs (
+         user_id INTEGER PRIMARY KEY
+     );
+     CREATE TABLE feedback_counts (
+         guild_id     INTEGER NOT NULL,
+         topic        TEXT    NOT NULL,
+         day          INTEGER NOT NULL,
+         replies      INTEGER NOT NULL DEFAULT 0,
+         did_you_mean INTEGER NOT NULL DEFAULT 0,
+         helpful      INTEGER NOT NULL DEFAULT 0,
+         not_helpful  INTEGER NOT NULL DEFAULT 0,
+         PRIMARY KEY (guild_id, topic, day)
+     );",
+];
+
+/// How long a write waits for another connection's lock.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The SQLite store. One connection behind a mutex: every call is short.
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+fn failed(e: rusqlite::Error) -> StoreError {
+    StoreError::Failed(e.to_string())
+}
+
+/// Discord ids are below 2^63; they are stored bit for bit as INTEGER.
+fn id(v: u64) -> i64 {
+    v as i64
+}
+
+fn unid(v: i64) -> u64 {
+    v as u64
+}
+
+impl SqliteStore {
+    /// Opens (creating if absent) the database at `path` and migrates it.
+    pub fn open(path: &Path) -> StoreResult<Self> {
+        let open_error = |problem: String, fix: &str| StoreError::Open {
+            path: path.to_path_buf(),
+            problem,
+            fix: fix.to_string(),
+        };
+        if path.is_dir() {
+            return Err(open_error(
+                "it is a directory".into(),
+                "name a file, such as boundary-bot.sqlite3, under [storage] path",
+            ));
+        }
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            if !parent.is_dir() {
+                return Err(open_error(
+                    format!("the folder {} does not exist", parent.display()),
+                    "create the folder, or point [storage] path at a writable place",
+                ));
+            }
+        }
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| {
+            open_error(
+                e.to_string(),
+                "check that the bot's user may create and write this file",
+            )
+        })?;
+        let unwritable = |e: String| {
+            open_error(
+                e,
+                "check that the bot's user may write this file and its folder",
+            )
+        };
+        if conn.is_readonly("main").unwrap_or(true) {
+            return Err(unwritable("the file is read-only".into()));
+        }
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .map_err(|e| unwritable(e.to_string()))?;
+        let not_a_database = |e: String| {
+            open_error(
+                format!("the file is not a healthy SQLite database ({e})"),
+                "it was left untouched: restore it from a backup, or move it away to start afresh",
+            )
+        };
+        // Reads only: a garbage or damaged file fails here, before any write.
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| not_a_database(e.to_string()))?;
+        let check: String = conn
+            .query_row("PRAGMA quick_check", [], |r| r.get(0))
+            .map_err(|e| not_a_database(e.to_string()))?;
+        if check != "ok" {
+            return Err(not_a_database(check));
+        }
+        let known = MIGRATIONS.len() as i64;
+        if version > known {
+            return Err(open_error(
+                format!("its schema version {version} is newer than this bot knows ({known})"),
+                "run the newer boundary-bot that wrote it, or restore a backup",
+            ));
+        }
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(|e| unwritable(e.to_string()))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(unwritable(format!("cannot use WAL mode (got {mode})")));
+        }
+        let store = Self {
+            conn: Mutex::new(conn),
+            path: path.to_path_buf(),
+        };
+        store
+            .migrate(version)
+            .map_err(|e| unwritable(e.to_string()))?;
+        Ok(store)
+    }
+
+    /// Applies the migrations after `from`, each with its version bump in
+    /// one transaction. Also proves the file is writable.
+    fn migrate(&self, from: i64) -> rusqlite::Result<()> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tx.commit()?;
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(from as usize) {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The schema version of the open file.
+    pub fn schema_version(&self) -> StoreResult<i64> {
+        self.lock()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(failed)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> rusqlite::Result<T>) -> StoreResult<T> {
+        let mut conn = self.lock();
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(failed)?;
+        let value = f(&tx).map_err(failed)?;
+        tx.commit().map_err(failed)?;
+        Ok(value)
+    }
+}
+
+fn pin_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Pin> {
+    Ok(Pin {
+        channel_id: unid(r.get(0)?),
+        guild_id: unid(r.get(1)?),
+        topic: r.get(2)?,
+        message_id: unid(r.get(3)?),
+        pinned_by: unid(r.get(4)?),
+        pinned_at: r.get(5)?,
+    })
+}
+
+const PIN_COLUMNS: &str = "channel_id, guild_id, topic, message_id, pinned_by, pinned_at";
+
+fn get_pin(conn: &Connection, channel_id: u64) -> rusqlite::Result<Option<Pin>> {
+    conn.query_row(
+        &format!("SELECT {PIN_COLUMNS} FROM pins WHERE channel_id = ?1"),
+        [id(channel_id)],
+        pin_from_row,
+    )
+    .optional()
+}
+
+impl Store for SqliteStore {
+    fn put_pin(&self, pin: &Pin) -> StoreResult<Option<Pin>> {
+        self.write(|tx| {
+            let old = get_pin(tx, pin.channel_id)?;
+            tx.execute(
+                &format!(
+                    "INSERT OR REPLACE INTO pins ({PIN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+                ),
+                params![
+                    id(pin.channel_id),
+                    id(pin.guild_id),
+                    pin.topic,
+                    id(pin.message_id),
+                    id(pin.pinned_by),
+                    pin.pinned_at
+                ],
+            )?;
+            Ok(old)
+        })
+    }
+
+    fn pin(&self, channel_id: u64) -> StoreResult<Option<Pin>> {
+        get_pin(&self.lock(), channel_id).map_err(failed)
+    }
+
+    fn remove_pin(&self, channel_id: u64) -> StoreResult<Option<Pin>> {
+        self.write(|tx| {
+            let old = get_pin(tx, channel_id)?;
+            tx.execute("DELETE FROM pins WHERE channel_id = ?1", [id(channel_id)])?;
+            Ok(old)
+        })
+    }
+
+    fn remove_pin_of_message(&self, channel_id: u64, message_id: u64) -> StoreResult<Option<Pin>> {
+        self.write(|tx| {
+            let old = get_pin(tx, channel_id)?.filter(|p| p.message_id == message_id);
+            if old.is_some() {
+                tx.execute("DELETE FROM pins WHERE channel_id = ?1", [id(channel_id)])?;
+            }
+            Ok(old)
+        })
+    }
+
+    fn pins(&self, guild_id: u64) -> StoreResult<Vec<Pin>> {
+        let conn = self.lock();
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT {PIN_COLUMNS} FROM pins WHERE guild_id = ?1 ORDER BY channel_id"
+            ))
+            .map_err(failed)?;
+        let rows = stmt
+            .query_map([id(guild_id)], pin_from_row)
+            .map_err(failed)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(failed)
+    }
+
+    fn remove_guild(&self, guild_id: u64) -> StoreResult<usize> {
+        self.write(|tx| {
+            let pins = tx.execute("DELETE FROM pins WHERE guild_id = ?1", [id(guild_id)])?;
+            tx.execute(
+                "DELETE FROM guild_settings WHERE guild_id = ?1",
+                [id(guild_id)],
+            )?;
+            tx.execute(
+                "DELETE FROM feedback_counts WHERE guild_id = ?1",
+                [id(guild_id)],
+            )?;
+            Ok(pins)
+        })
+    }
+
+    fn settings(&self, guild_id: u64) -> StoreResult<GuildSettings> {
+        self.lock()
+            .query_row(
+                "SELECT auto_reply, topic_cooldown_minutes FROM guild_settings WHERE guild_id = ?1",
+                [id(guild_id)],
+                |r| {
+                    Ok(GuildSettings {
+                        auto_reply: r.get::<_, Option<bool>>(0)?,
+                        topic_cooldown_minutes: r.get::<_, Option<i64>>(1)?.map(|m| m as u64),
+                    })
+                },
+            )
+            .optional()
+            .map(Option::unwrap_or_default)
+            .map_err(failed)
+    }
+
+    fn put_settings(&self, guild_id: u64, settings: &GuildSettings) -> StoreResult<()> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT OR REPLACE INTO guild_settings (guild_id, auto_reply, topic_cooldown_minutes)
+                 VALUES (?1, ?2, ?3)",
+                params![
+                    id(guild_id),
+                    settings.auto_reply,
+                    settings.topic_cooldown_minutes.map(|m| m as i64)
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn opted_out(&self, user_id: u64) -> StoreResult<bool> {
+        self.lock()
+            .query_row(
+                "SELECT 1 FROM opt_outs WHERE user_id = ?1",
+                [id(user_id)],
+                |_| Ok(()),
+            )
+            .optional()
+            .map(|r| r.is_some())
+            .map_err(failed)
+    }
+
+    fn set_opted_out(&self, user_id: u64, out: bool) -> StoreResult<bool> {
+        self.write(|tx| {
+            let changed = if out {
+                tx.execute(
+                    "INSERT OR IGNORE INTO opt_outs (user_id) VALUES (?1)",
+                    [id(user_id)],
+                )?
+            } else {
+                tx.execute("DELETE FROM opt_outs WHERE user_id = ?1", [id(user_id)])?
+            };
+            Ok(changed > 0)
+        })
+    }
+
+    fn count(&self, guild_id: u64, topic: &str, what: Count, at: i64) -> StoreResult<()> {
+        let column = match what {
+            Count::Reply => "replies",
+            Count::DidYouMean => "did_you_mean",
+            Count::Helpful => "helpful",
+            Count::NotHelpful => "not_helpful",
+        };
+        self.write(|tx| {
+            tx.execute(
+                &format!(
+                    "INSERT INTO feedback_counts (guild_id, topic, day, {column}) VALUES (?1, ?2, ?3, 1)
+                     ON CONFLICT (guild_id, topic, day) DO UPDATE SET {column} = {column} + 1"
+                ),
+                params![id(guild_id), topic, day(at)],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn stats(&self, guild_id: u64, since: i64) -> StoreResult<Vec<TopicStats>> {
+        let conn = self.lock();
+        let mut stmt = conn
+            .prepare(
+                "SELECT topic, SUM(replies), SUM(did_you_mean), SUM(helpful), SUM(not_helpful)
+                 FROM feedback_counts WHERE guild_id = ?1 AND day >= ?2
+                 GROUP BY topic ORDER BY topic",
+            )
+            .map_err(failed)?;
+        let rows = stmt
+            .query_map(params![id(guild_id), day(since)], |r| {
+                Ok(TopicStats {
+                    topic: r.get(0)?,
+                    replies: r.get::<_, i64>(1)? as u64,
+                    did_you_mean: r.get::<_, i64>(2)? as u64,
+                    helpful: r.get::<_, i64>(3)? as u64,
+                    not_helpful: r.get::<_, i64>(4)? as u64,
+                })
+            })
+            .map_err(failed)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(failed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn open(dir: &tempfile::TempDir) -> SqliteStore {
+        SqliteStore::open(&dir.path().join("bot.sqlite3")).expect("opens")
+    }
+
+    fn pin(channel: u64, topic: &str, message: u64) -> Pin {
+        Pin {
+            guild_id: 7,
+            channel_id: channel,
+            topic: topic.into(),
+            message_id: message,
+            pinned_by: 9,
+            pinned_at: 1_700_000_000,
+        }
+    }
+
+    #[test]
+    fn migrates_to_the_latest_version_with_wal() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(&dir);
+        assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as i64);
+        let mode: String = store
+            .lock()
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+        drop(store);
+        // Opening again runs no migration twice.
+        let store = open(&dir);
+        assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as i64);
+    }
+
+    #[test]
+    fn pins_replace_and_survive_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(&dir);
+        assert_eq!(store.put_pin(&pin(1, "gifts", 100)).unwrap(), None);
+        let old = store.put_pin(&pin(1, "letters", 101)).unwrap();
+        assert_eq!(old, Some(pin(1, "gifts", 100)));
+        store.put_pin(&pin(2, "gifts", 102)).unwrap();
+        drop(store);
+        let store = open(&dir);
+        assert_eq!(store.pin(1).unwrap(), Some(pin(1, "letters", 101)));
+        assert_eq!(store.pins(7).unwrap().len(), 2);
+        assert_eq!(store.remove_pin_of_message(1, 100).unwrap(), None);
+        assert!(store.pin(1).unwrap().is_some(), "another message: kept");
+        assert!(store.remove_pin_of_message(1, 101).unwrap().is_some());
+        assert_eq!(store.pin(1).unwrap(), None);
+        assert_eq!(store.remove_pin(2).unwrap(), Some(pin(2, "gifts", 102)));
+        assert!(store.pins(7).unwrap().is_empty());
+    }
+
+    #[test]
+    fn settings_opt_outs_and_counts() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(&dir);
+        assert_eq!(store.settings(7).unwrap(), GuildSettings::default());
+        let s = GuildSettings {
+            auto_reply: Some(false),
+            topic_cooldown_minutes: Some(10),
+        };
+        store.put_settings(7, &s).unwrap();
+        assert!(store.set_opted_out(42, true).unwrap());
+        assert!(!store.set_opted_out(42, true).unwrap(), "already out");
+        let now = 1_700_000_000;
+        store.count(7, "gifts", Count::Reply, now).unwrap();
+        store.count(7, "gifts", Count::Reply, now).unwrap();
+        store.count(7, "gifts", Count::DidYouMean, now).unwrap();
+        store.count(7, "gifts", Count::Helpful, now).unwrap();
+        store
+            .count(7, "gifts", Count::NotHelpful, now - 20 * 86_400)
+            .unwrap();
+        store.count(8, "gifts", Count::Helpful, now).unwrap();
+        drop(store);
+        let store = open(&dir);
+        assert_eq!(store.settings(7).unwrap(), s);
+        assert!(store.opted_out(42).unwrap());
+        assert!(!store.opted_out(43).unwrap());
+        let week = store.stats(7, now - 7 * 86_400).unwrap();
+        assert_eq!(
+            week,
+            vec![TopicStats {
+                topic: "gifts".into(),
+                replies: 2,
+                did_you_mean: 1,
+                helpful: 1,
+                not_helpful: 0
+            }]
+        );
+        let month = store.stats(7, now - 30 * 86_400).unwrap();
+        assert_eq!(month[0].not_helpful, 1);
+        assert!(store.set_opted_out(42, false).unwrap());
+        assert!(!store.opted_out(42).unwrap());
+        store.put_pin(&pin(1, "gifts", 100)).unwrap();
+        assert_eq!(store.remove_guild(7).unwrap(), 1);
+        assert_eq!(store.settings(7).unwrap(), GuildSettings::default());
+        assert!(store.stats(7, 0).unwrap().is_empty());
+        assert_eq!(store.stats(8, 0).unwrap().len(), 1, "other guilds kept");
+    }
+
+    #[test]
+    fn garbage_file_is_an_error_and_left_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bot.sqlite3");
+        let garbage = b"this is not a database, it is a moderator's notes file\n".repeat(100);
+        std::fs::write(&path, &garbage).unwrap();
+        let err = SqliteStore::open(&path).unwrap_err().to_string();
+        assert!(err.contains("not a healthy SQLite database"), "{err}");
+        assert!(err.contains(&path.display().to_string()), "{err}");
+        assert_eq!(std::fs::read(&path).unwrap(), garbage);
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1, "no -wal or -shm file was created");
+    }
+
+    #[test]
+    fn unwritable_paths_are_clear_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = SqliteStore::open(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("directory"), "{err}");
+        let file = dir.path().join("plain-file");
+        std::fs::write(&file, "x").unwrap();
+        let err = SqliteStore::open(&file.join("bot.sqlite3"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("does not exist"), "{err}");
+        assert!(err.contains("[storage] path"), "{err}");
+        assert_eq!(std::fs::read(&file).unwrap(), b"x");
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bot.sqlite3");
+        drop(open(&dir));
+        let conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", 99).unwrap();
+        drop(conn);
+        let err = SqliteStore::open(&path).unwrap_err().to_string();
+        assert!(err.contains("newer"), "{err}");
+    }
+}
