@@ -179,6 +179,15 @@ impl TestBot {
     /// `tweak`; returns once READY was handled, the commands are registered
     /// and the guild is known.
     pub async fn start(tweak: impl FnOnce(&mut Config)) -> TestBot {
+        Self::start_with(tweak, |_| None).await
+    }
+
+    /// [`start`](Self::start) with a store of the test's choosing (built
+    /// from the final config), e.g. one whose writes fail.
+    pub async fn start_with(
+        tweak: impl FnOnce(&mut Config),
+        store: impl FnOnce(&Config) -> Option<Arc<dyn boundary_bot::store::Store>>,
+    ) -> TestBot {
         crate::fake_discord::init_tracing();
         let fake = FakeDiscord::start().await;
         let mut config = base_config(&fake);
@@ -186,9 +195,15 @@ impl TestBot {
         config.storage.path = db_dir.path().join("boundary-bot.sqlite3");
         tweak(&mut config);
         let engine = Arc::new(Engine::load(&config).expect("engine"));
-        let mut client = build_client(&config, engine.clone(), &Token::new(TOKEN))
-            .await
-            .expect("build client");
+        let mut client = match store(&config) {
+            None => build_client(&config, engine.clone(), &Token::new(TOKEN)).await,
+            Some(store) => {
+                let live = Arc::new(boundary_bot::live::LiveEngine::new(engine.clone(), &config));
+                boundary_bot::discord::build_client_with(&config, live, store, &Token::new(TOKEN))
+                    .await
+            }
+        }
+        .expect("build client");
         // GET /gateway failing makes serenity fall back to the real gateway.
         assert_eq!(*client.ws_url.lock().await, fake.gateway_url());
         let shard_manager = client.shard_manager.clone();

@@ -45,6 +45,16 @@ pub async fn handle(fw: FrameworkContext<'_>, press: &ComponentInteraction) -> R
             true,
         ),
     };
+    if let Some(topic) = topic {
+        let guild = press.guild_id.map_or(0, |g| g.get());
+        let now = store::now();
+        for what in [Count::Reply, Count::DidYouMean] {
+            if let Err(e) = data.store.count(guild, &topic.id, what, now) {
+                warn!(error = %e, "could not count a reply");
+                break;
+            }
+        }
+    }
     let (first, rest) = render::component_response(&reply, note, ephemeral);
     if let Err(e) = press
         .create_response(http, CreateInteractionResponse::Message(first))
@@ -57,16 +67,6 @@ pub async fn handle(fw: FrameworkContext<'_>, press: &ComponentInteraction) -> R
         if let Err(e) = press.create_followup(http, followup).await {
             warn!(interaction = %press.id, user = %press.user.id, error = %e, "could not send follow-up");
             break;
-        }
-    }
-    if let Some(topic) = topic {
-        let guild = press.guild_id.map_or(0, |g| g.get());
-        let now = store::now();
-        for what in [Count::Reply, Count::DidYouMean] {
-            if let Err(e) = data.store.count(guild, &topic.id, what, now) {
-                warn!(error = %e, "could not count a reply");
-                break;
-            }
         }
     }
     info!(

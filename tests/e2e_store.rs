@@ -1,0 +1,851 @@
+//! End to end: moderator pins, persistent state, feedback, opt-out and
+//! reload, with the real bot against the fake Discord on 127.0.0.1 and a
+//! real SQLite file per test. `TestBot::shutdown` checks that every message
+//! the bot sent carries the referral notice and pings nobody.
+
+mod e2e_support;
+mod fake_discord;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use boundary_bot::classify::Outcome;
+use boundary_bot::reply;
+use boundary_bot::store::{
+    Count, GuildSettings, Pin, SqliteStore, Store, StoreError, StoreResult, TopicStats,
+};
+use e2e_support::*;
+use fake_discord::payloads::{self, perms, ComponentSpec, InteractionSpec, MessageSpec};
+use fake_discord::{FakeDiscord, Recorded};
+use serde_json::{json, Value};
+
+// ----- helpers ------------------------------------------------------------------------
+
+/// Dispatches a slash command and returns what the member saw: the
+/// callback, or after a deferred callback (type 5) the follow-up.
+async fn command(bot: &TestBot, spec: &InteractionSpec) -> Recorded {
+    bot.fake
+        .dispatch("INTERACTION_CREATE", payloads::slash_command(spec))
+        .await;
+    let cb = bot.callback(spec.id, &spec.token).await;
+    if cb.body["type"] == 5 {
+        let path = format!("/webhooks/{}/{}", FakeDiscord::APPLICATION_ID, spec.token);
+        return bot
+            .fake
+            .wait_for_request(|r| r.is("POST", &path), WAIT)
+            .await;
+    }
+    cb
+}
+
+fn moderator(name: &str) -> InteractionSpec {
+    InteractionSpec::guild(name).permissions(perms::MODERATOR)
+}
+
+fn pin_spec(topic: &str, channel: u64) -> InteractionSpec {
+    moderator("pin")
+        .channel(channel)
+        .option(payloads::opt_string("topic", topic))
+}
+
+/// Pins as seen in the database file (a second connection; WAL allows it).
+fn db_pins(path: &Path) -> Vec<(u64, String, u64)> {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT channel_id, topic, message_id FROM pins ORDER BY channel_id")
+        .unwrap();
+    stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, i64>(0)? as u64,
+            r.get(1)?,
+            r.get::<_, i64>(2)? as u64,
+        ))
+    })
+    .unwrap()
+    .collect::<Result<_, _>>()
+    .unwrap()
+}
+
+fn db_path(bot: &TestBot) -> std::path::PathBuf {
+    bot.config.storage.path.clone()
+}
+
+fn is_ephemeral(r: &Recorded) -> bool {
+    let f = r.body["flags"]
+        .as_u64()
+        .or_else(|| r.body["data"]["flags"].as_u64())
+        .unwrap_or(0);
+    f & EPHEMERAL == EPHEMERAL
+}
+
+/// The id of the message a POST created.
+fn created_id(r: &Recorded) -> u64 {
+    fake_discord::parse_id(&r.response["id"]).expect("message id")
+}
+
+/// A pinned channel with the topic an unsure text leans to, and that text.
+fn unsure_and_its_topic(bot: &TestBot) -> (&'static str, &'static str) {
+    let text = unsure_text(&bot.engine);
+    let c = bot.engine.classify(text);
+    assert_eq!(c.outcome, Outcome::Unsure);
+    (text, c.candidates[0].topic)
+}
+
+fn guidance(bot: &TestBot, topic: &str) -> reply::Reply {
+    let library = bot.engine.library();
+    reply::guidance(library, library.topic(topic).unwrap())
+}
+
+// ----- pin, unpin, re-pin ----------------------------------------------------------------
+
+/// `/pin` posts the guidance with the notice, pins it and records it;
+/// re-pinning replaces the record and unpins the old message; `/pins` lists
+/// it with a channel link; `/unpin` unpins and says what was removed.
+/// The commands are registered with `default_member_permissions`.
+#[tokio::test(flavor = "multi_thread")]
+async fn pin_unpin_and_repin_with_the_rest_calls() {
+    let bot = TestBot::start(|_| {}).await;
+    let registered = bot.fake.registered_commands(Some(payloads::GUILD_ID));
+    for name in ["pin", "unpin", "pins", "stats", "settings"] {
+        let c = registered.iter().find(|c| c["name"] == name).unwrap();
+        assert_eq!(
+            c["default_member_permissions"],
+            json!(perms::MANAGE_MESSAGES.to_string()),
+            "{name}"
+        );
+    }
+    let reload = registered.iter().find(|c| c["name"] == "reload").unwrap();
+    assert_eq!(
+        reload["default_member_permissions"],
+        json!(perms::ADMINISTRATOR.to_string())
+    );
+    let channel_posts = format!("/channels/{AUTO_CHANNEL}/messages");
+
+    // Pin "gifts" in the auto channel (named by the channel option).
+    let mark = bot.fake.request_mark();
+    let mut spec = moderator("pin")
+        .option(payloads::opt_string("topic", "gifts"))
+        .option(payloads::opt_channel("channel", AUTO_CHANNEL));
+    spec.resolved = json!({"channels": {AUTO_CHANNEL.to_string(): {
+        "id": AUTO_CHANNEL.to_string(), "type": 0, "name": "ask-here",
+        "permissions": perms::EVERYONE.to_string()}}});
+    let done = command(&bot, &spec).await;
+    assert!(is_ephemeral(&done));
+    assert!(
+        done.visible_text().contains("Pinned **"),
+        "{}",
+        done.summary()
+    );
+    let post = bot.post_in(mark, AUTO_CHANNEL).await;
+    assert_renders(&post, &guidance(&bot, "gifts"));
+    let first = created_id(&post);
+    let pin_path = format!("/channels/{AUTO_CHANNEL}/pins/{first}");
+    bot.fake
+        .wait_for_request_after(mark, |r| r.is("PUT", &pin_path), WAIT)
+        .await;
+    assert_eq!(bot.fake.message(first).unwrap()["pinned"], true);
+    assert_eq!(
+        db_pins(&db_path(&bot)),
+        vec![(AUTO_CHANNEL, "gifts".to_string(), first)]
+    );
+
+    // Re-pin the same channel with another topic: new message pinned, the
+    // old one unpinned, one record.
+    let mark = bot.fake.request_mark();
+    let done = command(&bot, &pin_spec("letters", AUTO_CHANNEL)).await;
+    assert!(
+        done.visible_text().contains("replaces"),
+        "{}",
+        done.summary()
+    );
+    let post = bot.post_in(mark, AUTO_CHANNEL).await;
+    assert_renders(&post, &guidance(&bot, "letters"));
+    let second = created_id(&post);
+    let new_pin = format!("/channels/{AUTO_CHANNEL}/pins/{second}");
+    bot.fake
+        .wait_for_request_after(mark, |r| r.is("PUT", &new_pin), WAIT)
+        .await;
+    bot.fake
+        .wait_for_request_after(mark, |r| r.is("DELETE", &pin_path), WAIT)
+        .await;
+    assert_eq!(bot.fake.message(first).unwrap()["pinned"], false);
+    assert_eq!(
+        db_pins(&db_path(&bot)),
+        vec![(AUTO_CHANNEL, "letters".to_string(), second)]
+    );
+
+    // /pins lists it with a channel link.
+    let list = command(&bot, &moderator("pins")).await;
+    let text = list.visible_text();
+    assert!(text.contains(&format!("<#{AUTO_CHANNEL}>")), "{text}");
+    assert!(text.contains("`letters`"), "{text}");
+
+    // /unpin: the message unpinned, the record gone, and it says what.
+    let mark = bot.fake.request_mark();
+    let done = command(&bot, &moderator("unpin").channel(AUTO_CHANNEL)).await;
+    let title = bot.engine.library().topic("letters").unwrap().title.clone();
+    assert!(
+        done.visible_text()
+            .contains(&format!("Unpinned **{title}**")),
+        "{}",
+        done.summary()
+    );
+    bot.fake
+        .wait_for_request_after(mark, |r| r.is("DELETE", &new_pin), WAIT)
+        .await;
+    assert!(db_pins(&db_path(&bot)).is_empty());
+    // Nothing else was posted in the channel by /unpin.
+    assert_eq!(
+        bot.count_after(mark, |r| r.is("POST", &channel_posts))
+            .await,
+        0
+    );
+
+    // /unpin again: nothing to unpin, nothing changes.
+    let mark = bot.fake.request_mark();
+    let done = command(&bot, &moderator("unpin").channel(AUTO_CHANNEL)).await;
+    assert!(done.visible_text().contains("No topic is pinned"));
+    assert_eq!(
+        bot.count_after(mark, |r| r.is_under("DELETE", "/channels/"))
+            .await,
+        0
+    );
+    bot.shutdown().await;
+}
+
+// ----- refusals ----------------------------------------------------------------------------
+
+/// A member without Manage Messages gets a polite ephemeral refusal and
+/// nothing changes, even though Discord delivered the command (an owner can
+/// override `default_member_permissions`). A role in `moderator_roles` is
+/// enough; a refused Delete button and /reload from a non-operator too.
+#[tokio::test(flavor = "multi_thread")]
+async fn members_without_rights_are_refused_and_nothing_changes() {
+    let bot = TestBot::start(|c| c.discord.moderator_roles = vec![MOD_ROLE]).await;
+    let mark = bot.fake.request_mark();
+    for (name, options) in [
+        ("pin", vec![payloads::opt_string("topic", "gifts")]),
+        ("unpin", vec![]),
+        ("pins", vec![]),
+        ("stats", vec![]),
+        (
+            "settings",
+            vec![payloads::opt_subcommand(
+                "auto-reply",
+                vec![payloads::opt_int("state", 1)],
+            )],
+        ),
+    ] {
+        let mut spec = InteractionSpec::guild(name).permissions(perms::MEMBER);
+        spec.options = options;
+        let r = command(&bot, &spec).await;
+        assert_eq!(r.body["type"], 4, "answered at once: {}", r.summary());
+        assert!(is_ephemeral(&r));
+        assert!(
+            r.visible_text().contains("only moderators"),
+            "{name}: {}",
+            r.summary()
+        );
+    }
+    let reload = command(
+        &bot,
+        &InteractionSpec::guild("reload").permissions(perms::MEMBER),
+    )
+    .await;
+    assert!(reload.visible_text().contains("only the bot's owner"));
+    // Nothing was posted, pinned or stored.
+    let changed = bot
+        .count_after(mark, |r| {
+            r.is_under("POST", "/channels/") || r.is_under("PUT", "/channels/")
+        })
+        .await;
+    assert_eq!(changed, 0);
+    assert!(db_pins(&db_path(&bot)).is_empty());
+    let store = SqliteStore::open(&db_path(&bot)).unwrap();
+    assert_eq!(
+        store.settings(payloads::GUILD_ID).unwrap(),
+        GuildSettings::default()
+    );
+
+    // A member with a moderator role (no Manage Messages) may pin.
+    let mut spec = pin_spec("gifts", payloads::CHANNEL_ID).permissions(perms::MEMBER);
+    spec.member_roles = vec![MOD_ROLE];
+    let done = command(&bot, &spec).await;
+    assert!(done.visible_text().contains("Pinned"), "{}", done.summary());
+    assert_eq!(db_pins(&db_path(&bot)).len(), 1);
+    bot.shutdown().await;
+}
+
+// ----- a pinned channel ------------------------------------------------------------------
+
+/// In a pinned channel: an unsure message leaning to the pinned topic gets
+/// its guidance; a message clearly about another topic gets that topic;
+/// chatter gets nothing; crisis gets the crisis reply. Public replies carry
+/// "Delete" for the member replied to.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pinned_channel_favours_its_topic() {
+    let bot = TestBot::start(|c| c.discord.message_content = true).await;
+    let (unsure, leaning) = unsure_and_its_topic(&bot);
+    command(&bot, &pin_spec(leaning, payloads::CHANNEL_ID)).await;
+
+    // Favoured: below the threshold, yet answered with the pinned topic.
+    let mark = bot.fake.request_mark();
+    let m = bot.message(MessageSpec::guild(unsure)).await;
+    let r = bot.post_in(mark, payloads::CHANNEL_ID).await;
+    assert_renders(&r, &guidance(&bot, leaning));
+    assert_eq!(r.body["message_reference"]["message_id"], m["id"]);
+    assert_eq!(
+        button_ids(&r),
+        vec![
+            format!("fb:helpful:{leaning}"),
+            format!("fb:not-asked:{leaning}"),
+            format!("fb:delete:{leaning}:{}", payloads::USER_ID),
+        ]
+    );
+
+    // Clearly another topic: that topic.
+    let other = topic_texts(&bot.engine)
+        .into_iter()
+        .find(|t| bot.engine.classify(t).topic() != Some(leaning))
+        .unwrap();
+    let mark = bot.fake.request_mark();
+    bot.message(MessageSpec::guild(other).author(payloads::user(OTHER_USER, "bea", false)))
+        .await;
+    let r = bot.post_in(mark, payloads::CHANNEL_ID).await;
+    assert_renders(&r, &bot.expected(other));
+
+    // Chatter: nothing.
+    let mark = bot.fake.request_mark();
+    for text in chatter_texts(&bot.engine) {
+        bot.message(MessageSpec::guild(text).author(payloads::user(OTHER_USER + 1, "cai", false)))
+            .await;
+    }
+    bot.no_post_in(mark, payloads::CHANNEL_ID).await;
+
+    // Crisis: always.
+    let mark = bot.fake.request_mark();
+    bot.message(
+        MessageSpec::guild(crisis_text(&bot.engine)).author(payloads::user(
+            OTHER_USER + 2,
+            "dee",
+            false,
+        )),
+    )
+    .await;
+    let r = bot.post_in(mark, payloads::CHANNEL_ID).await;
+    assert_renders(&r, &reply::crisis(bot.engine.library()));
+
+    // The same unsure text in a channel that is not pinned: silence.
+    let mark = bot.fake.request_mark();
+    bot.message(
+        MessageSpec::guild(unsure)
+            .channel(AUTO_CHANNEL)
+            .author(payloads::user(OTHER_USER + 3, "eli", false)),
+    )
+    .await;
+    bot.no_post_in(mark, AUTO_CHANNEL).await;
+    bot.shutdown().await;
+}
+
+// ----- feedback and /stats -----------------------------------------------------------
+
+/// Feedback buttons update the counts (once per member and button);
+/// forged ids get a polite ephemeral error and change nothing; "Delete"
+/// works for the member replied to and not for others; `/stats` shows the
+/// counts and the "did you mean" share.
+#[tokio::test(flavor = "multi_thread")]
+async fn feedback_buttons_update_counts_and_stats_show_them() {
+    let bot = TestBot::start(|c| c.discord.auto_reply_channels = vec![AUTO_CHANNEL]).await;
+    let text = topic_text(&bot.engine);
+    let topic = bot.engine.classify(text).topic().unwrap();
+
+    let mark = bot.fake.request_mark();
+    bot.message(MessageSpec::guild(text).channel(AUTO_CHANNEL))
+        .await;
+    let r = bot.post_in(mark, AUTO_CHANNEL).await;
+    let ids = button_ids(&r);
+    assert_eq!(ids.len(), 3, "{ids:?}");
+    let press = |id: &str, user: u64, permissions: u64| {
+        let mut p = ComponentSpec::button(id, r.response.clone());
+        p.interaction = p
+            .interaction
+            .clone()
+            .user(user, "someone")
+            .permissions(permissions);
+        p.interaction.channel_id = AUTO_CHANNEL;
+        p
+    };
+
+    // Helpful, twice by the same member (counted once), and by another.
+    let cb = press_button(&bot, press(&ids[0], payloads::USER_ID, perms::MEMBER)).await;
+    assert!(is_ephemeral(&cb));
+    assert!(cb.visible_text().contains("Thank you"));
+    let cb = press_button(&bot, press(&ids[0], payloads::USER_ID, perms::MEMBER)).await;
+    assert!(cb.visible_text().contains("already"));
+    press_button(&bot, press(&ids[0], OTHER_USER, perms::MEMBER)).await;
+    press_button(&bot, press(&ids[1], OTHER_USER, perms::MEMBER)).await;
+
+    // Forged: an unknown kind, a bad topic, and a well-formed id that is not
+    // on this message.
+    for forged in [
+        "fb:boost:gifts".to_string(),
+        "fb:helpful:../../admin".to_string(),
+        format!(
+            "fb:helpful:{}",
+            if topic == "letters" {
+                "gifts"
+            } else {
+                "letters"
+            }
+        ),
+        format!("fb:delete:{topic}:{OTHER_USER}"),
+    ] {
+        let cb = press_button(&bot, press(&forged, OTHER_USER, perms::MEMBER)).await;
+        assert!(is_ephemeral(&cb));
+        assert!(
+            cb.visible_text().starts_with("Unknown button"),
+            "{}",
+            cb.summary()
+        );
+        assert!(!cb.body.to_string().contains("admin"));
+    }
+
+    // "Did you mean" press: counts a reply reached through it.
+    let unsure = unsure_text(&bot.engine);
+    let mark = bot.fake.request_mark();
+    bot.message(
+        MessageSpec::guild(unsure)
+            .mentioning_bot()
+            .author(payloads::user(OTHER_USER, "bea", false)),
+    )
+    .await;
+    let dym = bot.post_in(mark, payloads::CHANNEL_ID).await;
+    let dym_id = button_ids(&dym)[0].clone();
+    let dym_topic = dym_id.strip_prefix("topic:").unwrap().to_string();
+    let p = ComponentSpec::button(&dym_id, dym.response.clone());
+    press_button(&bot, p).await;
+
+    let store = SqliteStore::open(&db_path(&bot)).unwrap();
+    let stats = store.stats(payloads::GUILD_ID, 0).unwrap();
+    let of = |t: &str| {
+        stats
+            .iter()
+            .find(|s| s.topic == t)
+            .cloned()
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        (of(topic).replies, of(topic).helpful, of(topic).not_helpful),
+        (1, 2, 1)
+    );
+    assert!(of(&dym_topic).did_you_mean >= 1);
+
+    // /stats shows it.
+    let s = command(&bot, &moderator("stats")).await;
+    let shown = s.visible_text();
+    let title = &bot.engine.library().topic(topic).unwrap().title;
+    assert!(
+        shown.contains(&format!(
+            "**{title}**: 1 replies, 2 helpful, 1 not what they asked, 0% via \"did you mean\""
+        )),
+        "{shown}"
+    );
+    assert!(shown.contains("last 7 days | last 30 days"), "{shown}");
+    assert!(shown.contains("100% via \"did you mean\""), "{shown}");
+
+    // Delete: refused for another member, done for the member replied to.
+    let path = format!("/channels/{AUTO_CHANNEL}/messages/{}", created_id(&r));
+    let mark = bot.fake.request_mark();
+    let cb = press_button(&bot, press(&ids[2], OTHER_USER, perms::MEMBER)).await;
+    assert!(cb.visible_text().contains("only the member"));
+    assert_eq!(bot.count_after(mark, |r| r.is("DELETE", &path)).await, 0);
+    let cb = press_button(&bot, press(&ids[2], payloads::USER_ID, perms::MEMBER)).await;
+    assert!(cb.visible_text().contains("Deleted"));
+    bot.fake
+        .wait_for_request_after(mark, |r| r.is("DELETE", &path), WAIT)
+        .await;
+    bot.shutdown().await;
+}
+
+async fn press_button(bot: &TestBot, p: ComponentSpec) -> Recorded {
+    let (id, token) = (p.interaction.id, p.interaction.token.clone());
+    bot.fake
+        .dispatch("INTERACTION_CREATE", payloads::component(&p))
+        .await;
+    bot.callback(id, &token).await
+}
+
+// ----- opt-out ---------------------------------------------------------------------------
+
+/// `/optout` stops unprompted replies to the member (not crisis, not /ask,
+/// not mentions); `/optin` restarts them.
+#[tokio::test(flavor = "multi_thread")]
+async fn opt_out_and_back_in() {
+    let bot = TestBot::start(|c| {
+        c.discord.auto_reply_channels = vec![AUTO_CHANNEL];
+        c.discord.topic_cooldown_minutes = 0;
+    })
+    .await;
+    let texts = topic_texts(&bot.engine);
+    let r = command(&bot, &InteractionSpec::guild("optout")).await;
+    assert!(is_ephemeral(&r));
+    assert!(r.visible_text().contains("won't reply"));
+
+    let mark = bot.fake.request_mark();
+    bot.message(MessageSpec::guild(texts[0]).channel(AUTO_CHANNEL))
+        .await;
+    bot.no_post_in(mark, AUTO_CHANNEL).await;
+
+    // A mention is a question: answered.
+    let mark = bot.fake.request_mark();
+    bot.message(MessageSpec::guild(texts[1]).mentioning_bot())
+        .await;
+    bot.post_in(mark, payloads::CHANNEL_ID).await;
+    // /ask works.
+    let spec = InteractionSpec::guild("ask").option(payloads::opt_string("question", texts[0]));
+    let r = command(&bot, &spec).await;
+    assert_renders(&r, &bot.expected(texts[0]));
+    // Crisis is never suppressed.
+    let mark = bot.fake.request_mark();
+    bot.message(MessageSpec::guild(crisis_text(&bot.engine)).channel(AUTO_CHANNEL))
+        .await;
+    let r = bot.post_in(mark, AUTO_CHANNEL).await;
+    assert_renders(&r, &reply::crisis(bot.engine.library()));
+
+    command(&bot, &InteractionSpec::guild("optin")).await;
+    let mark = bot.fake.request_mark();
+    bot.message(MessageSpec::guild(texts[0]).channel(AUTO_CHANNEL))
+        .await;
+    let r = bot.post_in(mark, AUTO_CHANNEL).await;
+    assert_renders(&r, &bot.expected(texts[0]));
+    bot.shutdown().await;
+}
+
+/// `/settings auto-reply off` silences unprompted topic replies in the
+/// guild (crisis still answered); `/settings cooldown` is shown and stored.
+#[tokio::test(flavor = "multi_thread")]
+async fn settings_auto_reply_off_and_cooldown() {
+    let bot = TestBot::start(|c| c.discord.auto_reply_channels = vec![AUTO_CHANNEL]).await;
+    let text = topic_text(&bot.engine);
+    let off = moderator("settings").option(payloads::opt_subcommand(
+        "auto-reply",
+        vec![payloads::opt_int("state", 1)],
+    ));
+    let r = command(&bot, &off).await;
+    assert!(
+        r.visible_text().contains("Auto-replies: off"),
+        "{}",
+        r.summary()
+    );
+    let cd = moderator("settings").option(payloads::opt_subcommand(
+        "cooldown",
+        vec![payloads::opt_int("minutes", 7)],
+    ));
+    let r = command(&bot, &cd).await;
+    assert!(r.visible_text().contains("7 minutes"), "{}", r.summary());
+
+    let mark = bot.fake.request_mark();
+    bot.message(MessageSpec::guild(text).channel(AUTO_CHANNEL))
+        .await;
+    bot.no_post_in(mark, AUTO_CHANNEL).await;
+    let mark = bot.fake.request_mark();
+    bot.message(MessageSpec::guild(crisis_text(&bot.engine)).channel(AUTO_CHANNEL))
+        .await;
+    bot.post_in(mark, AUTO_CHANNEL).await;
+
+    let store = SqliteStore::open(&db_path(&bot)).unwrap();
+    assert_eq!(
+        store.settings(payloads::GUILD_ID).unwrap(),
+        GuildSettings {
+            auto_reply: Some(false),
+            topic_cooldown_minutes: Some(7)
+        }
+    );
+    bot.shutdown().await;
+}
+
+// ----- lifecycle --------------------------------------------------------------------------
+
+/// MESSAGE_DELETE of the pinned message, CHANNEL_PINS_UPDATE after a person
+/// unpinned it (and not when it is still pinned), CHANNEL_DELETE, and
+/// GUILD_DELETE (removed, not an outage) each clean up the records.
+#[tokio::test(flavor = "multi_thread")]
+async fn deletion_events_clean_up_records() {
+    let bot = TestBot::start(|_| {}).await;
+    let db = db_path(&bot);
+    let pinned_message = |channel: u64| {
+        db_pins(&db)
+            .into_iter()
+            .find(|p| p.0 == channel)
+            .map(|p| p.2)
+    };
+    let settle = || tokio::time::sleep(QUIET);
+
+    // MESSAGE_DELETE of another message: kept; of the pinned one: removed.
+    command(&bot, &pin_spec("gifts", payloads::CHANNEL_ID)).await;
+    let m = pinned_message(payloads::CHANNEL_ID).unwrap();
+    bot.fake
+        .dispatch(
+            "MESSAGE_DELETE",
+            payloads::message_delete(
+                payloads::next_id(),
+                payloads::CHANNEL_ID,
+                Some(payloads::GUILD_ID),
+            ),
+        )
+        .await;
+    settle().await;
+    assert_eq!(pinned_message(payloads::CHANNEL_ID), Some(m));
+    bot.fake
+        .dispatch(
+            "MESSAGE_DELETE",
+            payloads::message_delete(m, payloads::CHANNEL_ID, Some(payloads::GUILD_ID)),
+        )
+        .await;
+    settle().await;
+    assert_eq!(pinned_message(payloads::CHANNEL_ID), None);
+
+    // CHANNEL_PINS_UPDATE while still pinned: kept; after a person unpinned
+    // it: the bot checks the pins and removes the record.
+    command(&bot, &pin_spec("gifts", payloads::CHANNEL_ID)).await;
+    let m = pinned_message(payloads::CHANNEL_ID).unwrap();
+    let pins_path = format!("/channels/{}/pins", payloads::CHANNEL_ID);
+    let mark = bot.fake.request_mark();
+    let update = payloads::channel_pins_update(
+        payloads::CHANNEL_ID,
+        Some(payloads::GUILD_ID),
+        Some(payloads::FIXED_TIMESTAMP),
+    );
+    bot.fake
+        .dispatch("CHANNEL_PINS_UPDATE", update.clone())
+        .await;
+    bot.fake
+        .wait_for_request_after(mark, |r| r.is("GET", &pins_path), WAIT)
+        .await;
+    settle().await;
+    assert_eq!(pinned_message(payloads::CHANNEL_ID), Some(m));
+    let mut message: Value = bot.fake.message(m).unwrap();
+    message["pinned"] = json!(false);
+    bot.fake.put_message(message);
+    let mark = bot.fake.request_mark();
+    bot.fake
+        .dispatch(
+            "CHANNEL_PINS_UPDATE",
+            payloads::channel_pins_update(payloads::CHANNEL_ID, Some(payloads::GUILD_ID), None),
+        )
+        .await;
+    bot.fake
+        .wait_for_request_after(mark, |r| r.is("GET", &pins_path), WAIT)
+        .await;
+    settle().await;
+    assert_eq!(pinned_message(payloads::CHANNEL_ID), None);
+
+    // CHANNEL_DELETE.
+    command(&bot, &pin_spec("gifts", AUTO_CHANNEL)).await;
+    command(&bot, &pin_spec("letters", payloads::CHANNEL_ID)).await;
+    assert_eq!(db_pins(&db).len(), 2);
+    bot.fake
+        .dispatch(
+            "CHANNEL_DELETE",
+            payloads::channel_delete(AUTO_CHANNEL, payloads::GUILD_ID, "ask-here"),
+        )
+        .await;
+    settle().await;
+    assert_eq!(pinned_message(AUTO_CHANNEL), None);
+    assert!(pinned_message(payloads::CHANNEL_ID).is_some());
+
+    // GUILD_DELETE: an outage keeps everything; removal clears the guild.
+    let store = SqliteStore::open(&db).unwrap();
+    store
+        .put_settings(
+            payloads::GUILD_ID,
+            &GuildSettings {
+                auto_reply: Some(false),
+                topic_cooldown_minutes: None,
+            },
+        )
+        .unwrap();
+    bot.fake
+        .dispatch(
+            "GUILD_DELETE",
+            payloads::guild_delete(payloads::GUILD_ID, true),
+        )
+        .await;
+    settle().await;
+    assert_eq!(db_pins(&db).len(), 1);
+    bot.fake
+        .dispatch(
+            "GUILD_DELETE",
+            payloads::guild_delete(payloads::GUILD_ID, false),
+        )
+        .await;
+    settle().await;
+    assert!(db_pins(&db).is_empty());
+    assert_eq!(
+        store.settings(payloads::GUILD_ID).unwrap(),
+        GuildSettings::default()
+    );
+    bot.shutdown().await;
+}
+
+// ----- failed writes ----------------------------------------------------------------------
+
+/// A store whose pin writes fail (a full disk, say); everything else works.
+struct FailingPins(SqliteStore);
+
+impl Store for FailingPins {
+    fn put_pin(&self, _: &Pin) -> StoreResult<Option<Pin>> {
+        Err(StoreError::Failed("disk I/O error".into()))
+    }
+    fn pin(&self, c: u64) -> StoreResult<Option<Pin>> {
+        self.0.pin(c)
+    }
+    fn remove_pin(&self, c: u64) -> StoreResult<Option<Pin>> {
+        self.0.remove_pin(c)
+    }
+    fn remove_pin_of_message(&self, c: u64, m: u64) -> StoreResult<Option<Pin>> {
+        self.0.remove_pin_of_message(c, m)
+    }
+    fn pins(&self, g: u64) -> StoreResult<Vec<Pin>> {
+        self.0.pins(g)
+    }
+    fn remove_guild(&self, g: u64) -> StoreResult<usize> {
+        self.0.remove_guild(g)
+    }
+    fn settings(&self, g: u64) -> StoreResult<GuildSettings> {
+        self.0.settings(g)
+    }
+    fn put_settings(&self, g: u64, s: &GuildSettings) -> StoreResult<()> {
+        self.0.put_settings(g, s)
+    }
+    fn opted_out(&self, u: u64) -> StoreResult<bool> {
+        self.0.opted_out(u)
+    }
+    fn set_opted_out(&self, u: u64, out: bool) -> StoreResult<bool> {
+        self.0.set_opted_out(u, out)
+    }
+    fn count(&self, g: u64, t: &str, w: Count, at: i64) -> StoreResult<()> {
+        self.0.count(g, t, w, at)
+    }
+    fn stats(&self, g: u64, since: i64) -> StoreResult<Vec<TopicStats>> {
+        self.0.stats(g, since)
+    }
+}
+
+/// A failed write: the moderator is told, and the posted message is
+/// unpinned and deleted again, so no half state is left.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_write_is_reported_and_undone() {
+    let bot = TestBot::start_with(
+        |_| {},
+        |c| {
+            let s = SqliteStore::open(&c.storage.path).unwrap();
+            Some(Arc::new(FailingPins(s)) as Arc<dyn Store>)
+        },
+    )
+    .await;
+    let mark = bot.fake.request_mark();
+    let done = command(&bot, &pin_spec("gifts", payloads::CHANNEL_ID)).await;
+    assert!(
+        done.visible_text().contains("couldn't save the pin"),
+        "{}",
+        done.summary()
+    );
+    assert!(
+        !done.visible_text().contains("disk I/O"),
+        "no internals shown"
+    );
+    let post = bot.post_in(mark, payloads::CHANNEL_ID).await;
+    let m = created_id(&post);
+    let pin = format!("/channels/{}/pins/{m}", payloads::CHANNEL_ID);
+    let message = format!("/channels/{}/messages/{m}", payloads::CHANNEL_ID);
+    for (method, path) in [("PUT", &pin), ("DELETE", &pin), ("DELETE", &message)] {
+        bot.fake
+            .wait_for_request_after(mark, |r| r.is(method, path), WAIT)
+            .await;
+    }
+    assert!(bot.fake.message(m).is_none(), "the message is gone");
+    assert!(db_pins(&db_path(&bot)).is_empty());
+    bot.shutdown().await;
+}
+
+// ----- reload ------------------------------------------------------------------------------
+
+fn copy_responses(to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(responses_dir()).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+}
+
+/// `/reload` with a broken file shows the error and keeps the old content
+/// live; once fixed, the new content is served. Only the owner (or an
+/// administrator of the home guild) may reload.
+#[tokio::test(flavor = "multi_thread")]
+async fn reload_with_a_broken_file_keeps_the_old_content() {
+    let content = tempfile::tempdir().unwrap();
+    let responses = content.path().join("responses");
+    copy_responses(&responses);
+    let bot = TestBot::start(|c| c.responses_dir = responses.clone()).await;
+    bot.fake
+        .wait_for_request(|r| r.is_under("GET", "/oauth2/applications/@me"), WAIT)
+        .await;
+    let text = topic_text(&bot.engine);
+    let topic = bot.engine.classify(text).topic().unwrap();
+    let owner = || InteractionSpec::dm("reload").user(FakeDiscord::APP_OWNER_ID, "app-owner");
+
+    // Break gifts.toml (or whichever file holds the topic): an unknown key.
+    let file = responses.join(format!("{topic}.toml"));
+    let good = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, format!("colour = \"red\"\n{good}")).unwrap();
+    let r = command(&bot, &owner()).await;
+    let shown = r.visible_text();
+    assert!(shown.contains("old content stays live"), "{shown}");
+    assert!(shown.contains(&format!("{topic}.toml")), "{shown}");
+    // The old content is still served.
+    let mark = bot.fake.request_mark();
+    bot.message(MessageSpec::dm(text)).await;
+    let reply = bot.post_in(mark, payloads::DM_CHANNEL_ID).await;
+    assert_renders(&reply, &bot.expected(text));
+
+    // Fixed, with a new title: reloaded and served.
+    let old_title = bot.engine.library().topic(topic).unwrap().title.clone();
+    let new_title = format!("{old_title} (reviewed)");
+    std::fs::write(
+        &file,
+        good.replacen(
+            &format!("title = {old_title:?}"),
+            &format!("title = {new_title:?}"),
+            1,
+        ),
+    )
+    .unwrap();
+    assert!(std::fs::read_to_string(&file).unwrap().contains(&new_title));
+    let r = command(&bot, &owner()).await;
+    assert!(
+        r.visible_text().contains("Reloaded: 12 topics"),
+        "{}",
+        r.summary()
+    );
+    let mark = bot.fake.request_mark();
+    bot.message(MessageSpec::dm(text).id(payloads::next_id()))
+        .await;
+    let reply = bot.post_in(mark, payloads::DM_CHANNEL_ID).await;
+    assert_eq!(reply.embeds()[0]["title"], json!(new_title));
+
+    // An administrator of the home guild may reload too; of another guild not.
+    let admin = InteractionSpec::guild("reload").permissions(perms::ADMINISTRATOR | perms::MEMBER);
+    assert!(command(&bot, &admin)
+        .await
+        .visible_text()
+        .contains("Reloaded"));
+    let elsewhere = InteractionSpec::guild("reload")
+        .permissions(perms::ADMINISTRATOR | perms::MEMBER)
+        .in_guild(Some(payloads::GUILD_ID + 77));
+    assert!(command(&bot, &elsewhere)
+        .await
+        .visible_text()
+        .contains("only the bot's owner"));
+    bot.shutdown().await;
+}
