@@ -1,0 +1,487 @@
+//! `boundary-bot run` as a real process against the fake Discord on
+//! 127.0.0.1, with its SQLite file in a temp dir:
+//!
+//! * killed with SIGKILL (no graceful stop) right after a `/pin`, a new
+//!   process on the same file still honours the pin, the settings, the
+//!   opt-out and the feedback counts;
+//! * after that traffic no table (and no byte of the database files) holds
+//!   message text;
+//! * an unwritable or damaged database path is a clear error at start-up,
+//!   and the file is left untouched;
+//! * SIGHUP reloads the content; a broken file keeps the old content live.
+
+mod e2e_support;
+mod fake_discord;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use boundary_bot::content::TOPIC_IDS;
+use e2e_support::*;
+use fake_discord::payloads::{self, perms, ComponentSpec, InteractionSpec, MessageSpec};
+use fake_discord::{FakeDiscord, Recorded};
+
+const BIN: &str = env!("CARGO_BIN_EXE_boundary-bot");
+const CANARY: &str = "walrus-canary";
+
+/// A running `boundary-bot` with its stderr collected.
+struct Proc {
+    child: Child,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Proc {
+    fn spawn(config: &Path) -> Proc {
+        let mut child = Command::new(BIN)
+            .args(["run", "--config", config.to_str().unwrap()])
+            .env("DISCORD_TOKEN", TOKEN)
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn boundary-bot");
+        let mut pipe = child.stderr.take().unwrap();
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let sink = stderr.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = pipe.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        Proc { child, stderr }
+    }
+
+    fn signal(&self, name: &str) {
+        let ok = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("kill")
+            .success();
+        assert!(ok, "kill -{name}");
+    }
+
+    fn wait(&mut self, timeout: Duration) -> ExitStatus {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                std::thread::sleep(Duration::from_millis(50));
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("boundary-bot did not exit; stderr:\n{}", self.stderr());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Waits until stderr contains `needle`.
+    async fn wait_log(&self, needle: &str) {
+        let deadline = Instant::now() + WAIT;
+        while !self.stderr().contains(needle) {
+            assert!(
+                Instant::now() < deadline,
+                "no {needle:?} in the log:\n{}",
+                self.stderr()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+fn write_config(dir: &Path, fake: &FakeDiscord, responses: &Path, db: &str) -> PathBuf {
+    let text = format!(
+        "responses_dir = {responses:?}\n\
+         [discord]\n\
+         api_base = {:?}\n\
+         dev_guild = {}\n\
+         auto_reply_channels = [{AUTO_CHANNEL}]\n\
+         [storage]\n\
+         path = {db:?}\n",
+        fake.api_base(),
+        payloads::GUILD_ID,
+    );
+    let path = dir.join("config.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Waits for the `n`th READY and the command registration after `mark`,
+/// then announces the guild.
+async fn connected(fake: &FakeDiscord, n: usize, mark: usize) {
+    fake.wait_gateway(|s| s.ready_count >= n && s.live, WAIT)
+        .await;
+    let path = commands_path(Some(payloads::GUILD_ID));
+    fake.wait_for_request_after(mark, |r| r.is("PUT", &path), WAIT)
+        .await;
+    fake.dispatch("GUILD_CREATE", guild()).await;
+}
+
+/// A slash command; returns the callback, or the follow-up after a defer.
+async fn command(fake: &FakeDiscord, spec: &InteractionSpec) -> Recorded {
+    fake.dispatch("INTERACTION_CREATE", payloads::slash_command(spec))
+        .await;
+    let path = format!("/interactions/{}/{}/callback", spec.id, spec.token);
+    let cb = fake.wait_for_request(|r| r.is("POST", &path), WAIT).await;
+    if cb.body["type"] == 5 {
+        let path = format!("/webhooks/{}/{}", FakeDiscord::APPLICATION_ID, spec.token);
+        return fake.wait_for_request(|r| r.is("POST", &path), WAIT).await;
+    }
+    cb
+}
+
+async fn post_in(fake: &FakeDiscord, mark: usize, channel: u64) -> Recorded {
+    let path = format!("/channels/{channel}/messages");
+    fake.wait_for_request_after(mark, |r| r.is("POST", &path), WAIT)
+        .await
+}
+
+/// Every text value in every table of the database.
+fn all_text_values(db: &Path) -> Vec<(String, String)> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(tables.len() >= 4, "{tables:?}");
+    let mut out = Vec::new();
+    for table in tables {
+        let mut stmt = conn.prepare(&format!("SELECT * FROM \"{table}\"")).unwrap();
+        let columns = stmt.column_count();
+        let mut rows = stmt.query([]).unwrap();
+        while let Some(row) = rows.next().unwrap() {
+            for i in 0..columns {
+                if let rusqlite::types::ValueRef::Text(t) = row.get_ref(i).unwrap() {
+                    out.push((table.clone(), String::from_utf8_lossy(t).into_owned()));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Pin, settings, opt-out and counts survive a SIGKILL right after `/pin`;
+/// no table holds message text afterwards.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_bot_restarts_with_its_pins_settings_opt_outs_and_counts() {
+    let fake = FakeDiscord::start().await;
+    fake.require_token(TOKEN);
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &fake, &responses_dir(), "state.sqlite3");
+    let db = dir.path().join("state.sqlite3");
+    let engine = engine();
+    let mut sent_texts: Vec<String> = Vec::new();
+
+    let mut first = Proc::spawn(&config);
+    connected(&fake, 1, 0).await;
+
+    // Traffic: a question by mention (with a canary), feedback on the reply.
+    let question = format!("{} {CANARY}", topic_text(&engine));
+    let topic = engine.classify(&question).topic().expect("still a topic");
+    let mark = fake.request_mark();
+    fake.dispatch(
+        "MESSAGE_CREATE",
+        MessageSpec::guild(&question)
+            .mentioning_bot()
+            .author(payloads::user(OTHER_USER, "bea", false))
+            .build(),
+    )
+    .await;
+    let reply = post_in(&fake, mark, payloads::CHANNEL_ID).await;
+    sent_texts.push(question.clone());
+    let helpful = button_ids(&reply)[0].clone();
+    assert_eq!(helpful, format!("fb:helpful:{topic}"));
+    let press = ComponentSpec::button(&helpful, reply.response.clone());
+    let path = format!(
+        "/interactions/{}/{}/callback",
+        press.interaction.id, press.interaction.token
+    );
+    fake.dispatch("INTERACTION_CREATE", payloads::component(&press))
+        .await;
+    fake.wait_for_request(|r| r.is("POST", &path), WAIT).await;
+    // A crisis message (never stored against the member).
+    let crisis = crisis_text(&engine);
+    let mark = fake.request_mark();
+    fake.dispatch(
+        "MESSAGE_CREATE",
+        MessageSpec::guild(crisis)
+            .channel(AUTO_CHANNEL)
+            .author(payloads::user(OTHER_USER + 9, "fin", false))
+            .build(),
+    )
+    .await;
+    post_in(&fake, mark, AUTO_CHANNEL).await;
+    sent_texts.push(crisis.to_string());
+
+    // Settings, an opt-out, and last a pin; then SIGKILL at once.
+    let settings = InteractionSpec::guild("settings")
+        .permissions(perms::MODERATOR)
+        .option(payloads::opt_subcommand(
+            "cooldown",
+            vec![payloads::opt_int("minutes", 9)],
+        ));
+    assert!(command(&fake, &settings)
+        .await
+        .visible_text()
+        .contains("9 minutes"));
+    assert!(command(&fake, &InteractionSpec::guild("optout"))
+        .await
+        .visible_text()
+        .contains("won't reply"));
+    let unsure = unsure_text(&engine);
+    let leaning = engine.classify(unsure).candidates[0].topic;
+    let pin = InteractionSpec::guild("pin")
+        .permissions(perms::MODERATOR)
+        .option(payloads::opt_string("topic", leaning));
+    let done = command(&fake, &pin).await;
+    assert!(done.visible_text().contains("Pinned"), "{}", done.summary());
+    first.child.kill().expect("SIGKILL");
+    let status = first.wait(WAIT);
+    assert!(!status.success(), "killed, not stopped: {status:?}");
+    assert!(!first.stderr().contains("shutting down"));
+
+    // A new process on the same file.
+    let mark = fake.request_mark();
+    let mut second = Proc::spawn(&config);
+    connected(&fake, 2, mark).await;
+
+    // The pin is honoured: an unsure message gets the pinned topic.
+    let mark = fake.request_mark();
+    fake.dispatch(
+        "MESSAGE_CREATE",
+        MessageSpec::guild(unsure)
+            .author(payloads::user(OTHER_USER + 5, "gus", false))
+            .build(),
+    )
+    .await;
+    let r = post_in(&fake, mark, payloads::CHANNEL_ID).await;
+    sent_texts.push(unsure.to_string());
+    let library = engine.library();
+    assert_renders(
+        &r,
+        &boundary_bot::reply::guidance(library, library.topic(leaning).unwrap()),
+    );
+    // The opt-out is honoured: no unprompted reply to that member.
+    let mark = fake.request_mark();
+    let own = format!("{} {CANARY}", topic_text(&engine));
+    fake.dispatch(
+        "MESSAGE_CREATE",
+        MessageSpec::guild(&own).channel(AUTO_CHANNEL).build(),
+    )
+    .await;
+    sent_texts.push(own);
+    // Chatter in the pinned channel: nothing (and never stored).
+    let chatter = format!("hi {CANARY}");
+    fake.dispatch(
+        "MESSAGE_CREATE",
+        MessageSpec::guild(&chatter)
+            .author(payloads::user(OTHER_USER + 6, "hal", false))
+            .build(),
+    )
+    .await;
+    sent_texts.push(chatter);
+    tokio::time::sleep(QUIET).await;
+    let auto = format!("/channels/{AUTO_CHANNEL}/messages");
+    let general = format!("/channels/{}/messages", payloads::CHANNEL_ID);
+    assert!(!fake
+        .requests()
+        .iter()
+        .any(|r| r.index >= mark && (r.is("POST", &auto) || r.is("POST", &general))));
+    // The settings and the counts are still there.
+    let show = InteractionSpec::guild("settings")
+        .permissions(perms::MODERATOR)
+        .option(payloads::opt_subcommand("show", vec![]));
+    assert!(command(&fake, &show)
+        .await
+        .visible_text()
+        .contains("Topic cooldown: 9 minutes"));
+    let stats = command(
+        &fake,
+        &InteractionSpec::guild("stats").permissions(perms::MODERATOR),
+    )
+    .await;
+    let title = &library.topic(topic).unwrap().title;
+    assert!(
+        stats
+            .visible_text()
+            .contains(&format!("**{title}**: 1 replies, 1 helpful")),
+        "{}",
+        stats.visible_text()
+    );
+
+    second.signal("TERM");
+    assert!(second.wait(WAIT).success(), "{}", second.stderr());
+    for p in [&first, &second] {
+        assert!(!p.stderr().contains(CANARY), "message text in logs");
+        assert!(!p.stderr().contains(TOKEN), "token in logs");
+    }
+
+    // No table holds message content: every text value is a topic id.
+    let values = all_text_values(&db);
+    assert!(!values.is_empty());
+    for (table, value) in &values {
+        assert!(
+            TOPIC_IDS.contains(&value.as_str()),
+            "{table} holds text that is not a topic id: {value:?}"
+        );
+    }
+    // Nor does any byte of the database files.
+    for file in std::fs::read_dir(dir.path()).unwrap() {
+        let file = file.unwrap().path();
+        if !file
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("state.sqlite3")
+        {
+            continue;
+        }
+        let bytes = String::from_utf8_lossy(&std::fs::read(&file).unwrap()).into_owned();
+        assert!(
+            !bytes.contains(CANARY),
+            "{} holds message text",
+            file.display()
+        );
+        for text in &sent_texts {
+            assert!(
+                !bytes.contains(text.as_str()),
+                "{} holds {text:?}",
+                file.display()
+            );
+        }
+    }
+    fake.assert_no_harness_errors();
+}
+
+/// An unwritable database path and a damaged file are clear errors at
+/// start-up, before connecting; the damaged file is left untouched.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unwritable_or_damaged_database_is_a_clear_error() {
+    let fake = FakeDiscord::start().await;
+    let dir = tempfile::tempdir().unwrap();
+
+    // The folder of the path is a plain file: nothing can be created there.
+    std::fs::write(dir.path().join("not-a-folder"), "x").unwrap();
+    let config = write_config(
+        dir.path(),
+        &fake,
+        &responses_dir(),
+        "not-a-folder/state.sqlite3",
+    );
+    let mut p = Proc::spawn(&config);
+    let status = p.wait(WAIT);
+    let stderr = p.stderr();
+    assert!(!status.success());
+    assert!(stderr.contains("cannot open the database"), "{stderr}");
+    assert!(stderr.contains("[storage] path"), "{stderr}");
+    assert!(stderr.contains("not-a-folder"), "{stderr}");
+    assert_eq!(
+        std::fs::read(dir.path().join("not-a-folder")).unwrap(),
+        b"x"
+    );
+
+    // A file that is not a database: refused, and not overwritten.
+    let garbage = b"moderator notes, not a database\n".repeat(64);
+    std::fs::write(dir.path().join("notes.sqlite3"), &garbage).unwrap();
+    let config = write_config(dir.path(), &fake, &responses_dir(), "notes.sqlite3");
+    let mut p = Proc::spawn(&config);
+    let status = p.wait(WAIT);
+    let stderr = p.stderr();
+    assert!(!status.success());
+    assert!(stderr.contains("not a healthy SQLite database"), "{stderr}");
+    assert!(stderr.contains("left untouched"), "{stderr}");
+    assert_eq!(
+        std::fs::read(dir.path().join("notes.sqlite3")).unwrap(),
+        garbage
+    );
+    assert!(!dir.path().join("notes.sqlite3-wal").exists());
+
+    // Neither got as far as connecting.
+    assert_eq!(fake.identify_count(), 0);
+    assert!(!fake.requests().iter().any(|r| r.is("GET", "/gateway")));
+}
+
+/// SIGHUP reloads `responses/`; a broken file keeps the old content live.
+#[tokio::test(flavor = "multi_thread")]
+async fn sighup_reloads_and_a_broken_file_keeps_the_old_content() {
+    let fake = FakeDiscord::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let responses = dir.path().join("responses");
+    std::fs::create_dir_all(&responses).unwrap();
+    for entry in std::fs::read_dir(responses_dir()).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), responses.join(entry.file_name())).unwrap();
+    }
+    let config = write_config(dir.path(), &fake, &responses, "state.sqlite3");
+    let mut p = Proc::spawn(&config);
+    connected(&fake, 1, 0).await;
+    let engine = engine();
+    let text = topic_text(&engine);
+    let topic = engine.classify(text).topic().unwrap();
+    let old_title = engine.library().topic(topic).unwrap().title.clone();
+
+    let file = responses.join(format!("{topic}.toml"));
+    let good = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, format!("colour = \"red\"\n{good}")).unwrap();
+    p.signal("HUP");
+    p.wait_log("reload failed; the old content stays live")
+        .await;
+    let title_now = dm_title(&fake, text).await;
+    assert_eq!(title_now, old_title);
+
+    let new_title = format!("{old_title} (reviewed)");
+    std::fs::write(
+        &file,
+        good.replacen(
+            &format!("title = {old_title:?}"),
+            &format!("title = {new_title:?}"),
+            1,
+        ),
+    )
+    .unwrap();
+    p.signal("HUP");
+    p.wait_log("content reloaded").await;
+    assert_eq!(dm_title(&fake, text).await, new_title);
+
+    p.signal("TERM");
+    assert!(p.wait(WAIT).success(), "{}", p.stderr());
+}
+
+/// Sends a DM and returns the title of the bot's reply.
+async fn dm_title(fake: &FakeDiscord, text: &str) -> String {
+    let dm = format!("/channels/{}/messages", payloads::DM_CHANNEL_ID);
+    let mark = fake.request_mark();
+    fake.dispatch("MESSAGE_CREATE", MessageSpec::dm(text).build())
+        .await;
+    let r = fake
+        .wait_for_request_after(mark, |r| r.is("POST", &dm), WAIT)
+        .await;
+    r.embeds()[0]["title"].as_str().unwrap().to_string()
+}
