@@ -125,6 +125,8 @@ async fn unreachable_api_base_fails_instead_of_falling_back() {
         ..Default::default()
     };
     config.discord.api_base = Some(format!("http://127.0.0.1:{port}"));
+    let db_dir = tempfile::tempdir().unwrap();
+    config.storage.path = db_dir.path().join("boundary-bot.sqlite3");
     let engine = std::sync::Arc::new(engine());
     let err = boundary_bot::discord::build_client(
         &config,

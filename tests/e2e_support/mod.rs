@@ -39,7 +39,8 @@ pub fn responses_dir() -> PathBuf {
 }
 
 /// The config the tests start from: the fake as API base, commands in the
-/// dev guild, alerts on, no auto-reply channels (so no MESSAGE_CONTENT).
+/// dev guild, alerts on, no auto-reply channels (so no MESSAGE_CONTENT),
+/// and the database in the system's temp dir.
 pub fn base_config(fake: &FakeDiscord) -> Config {
     let mut config = Config {
         responses_dir: responses_dir(),
@@ -48,6 +49,13 @@ pub fn base_config(fake: &FakeDiscord) -> Config {
     config.discord.api_base = Some(fake.api_base());
     config.discord.dev_guild = Some(payloads::GUILD_ID);
     config.discord.crisis_alert_channel = Some(ALERT_CHANNEL);
+    // Never the default ./boundary-bot.sqlite3 in the repository; TestBot
+    // puts it in a temp dir of its own.
+    config.storage.path = std::env::temp_dir().join(format!(
+        "boundary-bot-e2e-{}-{}.sqlite3",
+        std::process::id(),
+        fake.addr().port()
+    ));
     config
 }
 
