@@ -87,6 +87,24 @@ fn bench(c: &mut Criterion) {
     g.bench_function("long", |b| {
         b.iter(|| black_box(engine.classify(black_box(LONG))))
     });
+    // Cost must stay linear in length: 10 KB and 100 KB of the long story.
+    let ten_kb: String = LONG
+        .repeat(10_240 / LONG.len() + 1)
+        .chars()
+        .take(10_240)
+        .collect();
+    let hundred_kb: String = LONG
+        .repeat(102_400 / LONG.len() + 1)
+        .chars()
+        .take(102_400)
+        .collect();
+    g.sample_size(20);
+    g.bench_function("10kb", |b| {
+        b.iter(|| black_box(engine.classify(black_box(&ten_kb))))
+    });
+    g.bench_function("100kb", |b| {
+        b.iter(|| black_box(engine.classify(black_box(&hundred_kb))))
+    });
     g.finish();
 
     let mut g = c.benchmark_group("naive");
@@ -122,6 +140,17 @@ fn median_ns(group: &str, name: &str) -> Option<f64> {
 fn main() {
     benches();
     Criterion::default().configure_from_args().final_summary();
+    if let (Some(ten), Some(hundred)) = (
+        median_ns("classify", "10kb"),
+        median_ns("classify", "100kb"),
+    ) {
+        println!(
+            "\nlength scaling: 10 KB {:.2} ms, 100 KB {:.2} ms (x{:.1} for 10x the text; target < 50 ms at 100 KB)",
+            ten / 1e6,
+            hundred / 1e6,
+            hundred / ten
+        );
+    }
     println!("\nper-message medians (this run):");
     for size in ["short", "long"] {
         if let (Some(ours), Some(base)) = (median_ns("classify", size), median_ns("naive", size)) {

@@ -21,7 +21,7 @@ use crate::config::ClassifierConfig;
 use crate::content::{Library, TOPIC_IDS};
 use crate::crisis::{CrisisDetector, CrisisKind};
 use crate::normalize::Normalizer;
-use crate::phrases::{terms_of, Fit, Hit, PhraseSet, TermId, Vocab};
+use crate::phrases::{terms_of, Fit, Hit, PhraseSet, Spans, TermId, Vocab};
 
 /// A topic id, one of [`TOPIC_IDS`].
 pub type TopicId = &'static str;
@@ -232,7 +232,15 @@ impl Classifier {
         let mut hits = Vec::new();
         self.topics.find(&terms, &mut hits);
 
-        let blocked = |hit: &Hit| ignored(&self.topics, &hits, hit);
+        let ignores = Spans::new(
+            hits.iter()
+                .filter(|h| self.topics.phrase(h).label == Label::Ignore),
+        );
+        // Inside a longer `ignore` phrase ("physical therapist", "in touch"),
+        // a match does not count.
+        let blocked = |hit: &Hit| {
+            self.topics.phrase(hit).label != Label::Ignore && ignores.contains_longer(hit)
+        };
         // "session" means therapy unless the message's professional turned
         // out not to be a therapist ("my physical therapist", "camp counselor").
         let other_professional = hits
@@ -428,6 +436,10 @@ impl Classifier {
         hits: &[Hit],
         out: &mut Vec<Evidence>,
     ) {
+        let ignores = Spans::new(
+            hits.iter()
+                .filter(|h| self.topics.phrase(h).label == Label::Ignore),
+        );
         let fit = |h: &Hit| {
             let fits = terms[h.start as usize..h.end as usize].iter().flatten();
             if h.typo {
@@ -458,7 +470,7 @@ impl Classifier {
         }
         for h in hits {
             let label = self.topics.phrase(h).label;
-            let cancelled = ignored(&self.topics, hits, h);
+            let cancelled = label != Label::Ignore && ignores.contains_longer(h);
             let (source, weight) = match label {
                 Label::Context | Label::WeakContext => ("context".to_string(), 0.0),
                 Label::Pronoun => continue,
@@ -475,16 +487,4 @@ impl Classifier {
             });
         }
     }
-}
-
-/// Whether `hit` lies inside a longer `ignore` phrase ("physical therapist",
-/// "in touch"), which means its words do not count.
-fn ignored(set: &PhraseSet<Label>, hits: &[Hit], hit: &Hit) -> bool {
-    set.phrase(hit).label != Label::Ignore
-        && hits.iter().any(|b| {
-            set.phrase(b).label == Label::Ignore
-                && b.start <= hit.start
-                && hit.end <= b.end
-                && (b.end - b.start) > (hit.end - hit.start)
-        })
 }

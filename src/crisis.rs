@@ -12,7 +12,7 @@
 
 use crate::content::CrisisLexicon;
 use crate::normalize::Normalizer;
-use crate::phrases::{Fit, Hit, PhraseSet, TermId, Vocab};
+use crate::phrases::{Fit, Hit, PhraseSet, Spans, TermId, Vocab};
 
 /// What a crisis pattern is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -113,40 +113,50 @@ impl CrisisDetector {
         let first = hits.len();
         self.set.find(terms, hits);
         let found = &hits[first..];
-        let idioms = || {
+        let idioms = Spans::new(
             found
                 .iter()
-                .filter(|h| self.set.phrase(h).label == CrisisKind::Idiom)
-        };
-        let denials = || {
+                .filter(|h| self.set.phrase(h).label == CrisisKind::Idiom),
+        );
+        let denials = Spans::new(
             found
                 .iter()
-                .filter(|h| self.set.phrase(h).label == CrisisKind::Denial)
-        };
+                .filter(|h| self.set.phrase(h).label == CrisisKind::Denial),
+        );
         let mut score = 0.0;
         let mut signals: Vec<Hit> = Vec::new();
-        if denials().next().is_some() {
+        if !denials.is_empty() {
             score += SIGNAL_WEIGHT;
         }
         // Combos become extra hits, scored like phrases or signals.
         let mut combo_hits: Vec<(Hit, f32, usize)> = Vec::new();
-        for (c, combo) in self.combos.iter().enumerate() {
-            let of = |concept: u8| {
-                found
-                    .iter()
-                    .filter(move |h| self.set.phrase(h).label == CrisisKind::Concept(concept))
-            };
-            for a in of(combo.first) {
-                if let Some(b) =
-                    of(combo.then).find(|b| b.start >= a.end && b.start - a.end <= combo.within)
-                {
-                    let hit = Hit {
-                        phrase: u32::MAX - c as u32,
-                        start: a.start,
-                        end: b.end,
-                        typo: a.typo || b.typo,
-                    };
-                    combo_hits.push((hit, combo.weight, c));
+        if !self.combos.is_empty() {
+            // Hits of each concept, in message order (find() yields them so).
+            let mut by_concept: Vec<Vec<Hit>> = Vec::new();
+            for hit in found {
+                if let CrisisKind::Concept(c) = self.set.phrase(hit).label {
+                    let c = c as usize;
+                    if by_concept.len() <= c {
+                        by_concept.resize(c + 1, Vec::new());
+                    }
+                    by_concept[c].push(*hit);
+                }
+            }
+            let none = Vec::new();
+            let of = |c: u8| by_concept.get(c as usize).unwrap_or(&none);
+            for (c, combo) in self.combos.iter().enumerate() {
+                let thens = of(combo.then);
+                for a in of(combo.first) {
+                    let next = thens.partition_point(|b| b.start < a.end);
+                    if let Some(b) = thens.get(next).filter(|b| b.start - a.end <= combo.within) {
+                        let hit = Hit {
+                            phrase: u32::MAX - c as u32,
+                            start: a.start,
+                            end: b.end,
+                            typo: a.typo || b.typo,
+                        };
+                        combo_hits.push((hit, combo.weight, c));
+                    }
                 }
             }
         }
@@ -161,13 +171,11 @@ impl CrisisDetector {
                 Some(_) => CrisisKind::Signal,
                 None => self.set.phrase(&hit).label,
             };
-            if matches!(kind, CrisisKind::Idiom | CrisisKind::Concept(_))
-                || idioms().any(|i| overlaps(i, &hit))
-            {
+            if matches!(kind, CrisisKind::Idiom | CrisisKind::Concept(_)) || idioms.overlaps(&hit) {
                 continue;
             }
             if let Some((_, c)) = combo {
-                if !denials().any(|d| overlaps(d, &hit)) {
+                if !denials.overlaps(&hit) {
                     combos.push(ComboHit {
                         name: self.combos[c].name.clone(),
                         start: hit.start,
@@ -176,7 +184,7 @@ impl CrisisDetector {
                 }
             }
             match kind {
-                CrisisKind::Phrase if denials().any(|d| overlaps(d, &hit)) => {}
+                CrisisKind::Phrase if denials.overlaps(&hit) => {}
                 CrisisKind::Phrase => score += 1.0,
                 // Overlapping signals ("no point", "see no point") are one
                 // sign, and a signal repeated is still one sign.
@@ -196,10 +204,11 @@ impl CrisisDetector {
 
     /// Whether `hit` (from [`assess`](Self::assess)) was cancelled by an idiom.
     pub fn cancelled(&self, hit: &Hit, all: &[Hit]) -> bool {
-        self.set.phrase(hit).label != CrisisKind::Idiom
-            && all
-                .iter()
-                .any(|i| self.set.phrase(i).label == CrisisKind::Idiom && overlaps(i, hit))
+        let idioms = Spans::new(
+            all.iter()
+                .filter(|h| self.set.phrase(h).label == CrisisKind::Idiom),
+        );
+        self.set.phrase(hit).label != CrisisKind::Idiom && idioms.overlaps(hit)
     }
 }
 

@@ -353,6 +353,48 @@ impl<L: PartialEq> PhraseSet<L> {
     }
 }
 
+/// Hit spans sorted by start, for "inside or overlapping one of these"
+/// questions in logarithmic time, so long messages stay linear.
+#[derive(Debug, Default)]
+pub struct Spans {
+    spans: Vec<(u32, u32)>,
+    longest: u32,
+}
+
+impl Spans {
+    pub fn new<'a>(hits: impl Iterator<Item = &'a Hit>) -> Self {
+        let mut spans: Vec<(u32, u32)> = hits.map(|h| (h.start, h.end)).collect();
+        spans.sort_unstable();
+        let longest = spans.iter().map(|s| s.1 - s.0).max().unwrap_or(0);
+        Self { spans, longest }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// Spans that could touch `hit`: those starting from `longest` words
+    /// before it up to its end.
+    fn near(&self, hit: &Hit) -> impl Iterator<Item = &(u32, u32)> + '_ {
+        let from = hit.start.saturating_sub(self.longest);
+        let until = hit.end.max(hit.start + 1);
+        let first = self.spans.partition_point(|s| s.0 < from);
+        self.spans[first..].iter().take_while(move |s| s.0 < until)
+    }
+
+    /// Whether a span strictly longer than `hit` contains it.
+    pub fn contains_longer(&self, hit: &Hit) -> bool {
+        let len = hit.end - hit.start;
+        self.near(hit)
+            .any(|s| s.0 <= hit.start && hit.end <= s.1 && s.1 - s.0 > len)
+    }
+
+    /// Whether any span overlaps `hit`.
+    pub fn overlaps(&self, hit: &Hit) -> bool {
+        self.near(hit).any(|s| s.0 < hit.end && hit.start < s.1)
+    }
+}
+
 /// Maps a message's words to vocabulary terms.
 pub fn terms_of(vocab: &Vocab, words: &Words) -> Vec<Option<(TermId, Fit)>> {
     words.iter().map(|w| vocab.lookup(w)).collect()
