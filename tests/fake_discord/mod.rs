@@ -73,6 +73,8 @@ pub struct Recorded {
     pub status: u16,
     /// The JSON the fake answered with (`Null` for 204).
     pub response: Value,
+    /// When the fake received the request (for latency measurements).
+    pub at: std::time::Instant,
 }
 
 impl Recorded {

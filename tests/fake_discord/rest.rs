@@ -231,6 +231,7 @@ pub(crate) async fn handle(
             files,
             status: reply.status,
             response: reply.body.clone(),
+            at: std::time::Instant::now(),
         });
         (reply, delay)
     };
