@@ -438,9 +438,44 @@ pub async fn run(config: &Config, engine: Arc<Engine>, token: &Token) -> anyhow:
             Ok(())
         }
         Err(e) => {
-            error!(error = %e, "Discord connection ended");
-            Err(anyhow::anyhow!("Discord connection ended: {e}"))
+            let err = gateway_end_error(&e, discord);
+            error!(error = %err, "Discord connection ended");
+            Err(err)
         }
+    }
+}
+
+/// What to tell the operator when the gateway connection ends with an
+/// error: for refused intents (close 4014/4013) and a rejected token
+/// (4004), what to change, since retrying cannot help.
+pub fn gateway_end_error(e: &serenity::Error, config: &DiscordConfig) -> anyhow::Error {
+    use serenity::all::GatewayError as G;
+    match e {
+        serenity::Error::Gateway(G::DisallowedGatewayIntents) => {
+            let why = if config.auto_reply_channels.is_empty() {
+                "`message_content = true` under [discord]"
+            } else {
+                "`auto_reply_channels` under [discord]"
+            };
+            anyhow::anyhow!(
+                "Discord refused the MESSAGE_CONTENT intent (gateway close 4014, disallowed \
+                 intents); the bot asks for it because of {why}. Either enable it: \
+                 https://discord.com/developers/applications > your application > Bot > \
+                 Privileged Gateway Intents > Message Content Intent; or disable auto-replies: \
+                 remove `auto_reply_channels` and set `message_content = false` under [discord] \
+                 (slash commands, DMs and @mentions work without it). Not retrying."
+            )
+        }
+        serenity::Error::Gateway(G::InvalidGatewayIntents) => anyhow::anyhow!(
+            "Discord rejected the gateway intents as invalid (gateway close 4013); this is a bug \
+             in boundary-bot, please report it. Not retrying."
+        ),
+        serenity::Error::Gateway(G::InvalidAuthentication) => anyhow::anyhow!(
+            "Discord rejected the bot token (gateway close 4004). Reset the token at \
+             https://discord.com/developers/applications > your application > Bot and update \
+             {TOKEN_ENV} or the token file. Not retrying."
+        ),
+        other => anyhow::anyhow!("Discord connection ended: {other}"),
     }
 }
 
@@ -455,6 +490,31 @@ pub fn run_blocking(config: Config, engine: Engine) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn disallowed_intents_say_what_to_do() {
+        use serenity::all::GatewayError as G;
+        let mut c = DiscordConfig {
+            auto_reply_channels: vec![5],
+            ..DiscordConfig::default()
+        };
+        let e = serenity::Error::Gateway(G::DisallowedGatewayIntents);
+        let msg = gateway_end_error(&e, &c).to_string();
+        for needle in [
+            "4014",
+            "MESSAGE_CONTENT",
+            "auto_reply_channels",
+            "Not retrying",
+        ] {
+            assert!(msg.contains(needle), "{needle}: {msg}");
+        }
+        c.auto_reply_channels.clear();
+        c.message_content = true;
+        let msg = gateway_end_error(&e, &c).to_string();
+        assert!(msg.contains("`message_content = true`"), "{msg}");
+        let e = serenity::Error::Gateway(G::InvalidAuthentication);
+        assert!(gateway_end_error(&e, &c).to_string().contains("token"));
+    }
 
     #[test]
     fn token_is_never_shown() {
