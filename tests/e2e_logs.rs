@@ -184,6 +184,44 @@ async fn logs_hold_no_message_content_and_no_token() {
             WAIT,
         )
         .await;
+    // 429 with retry_after on a channel post and on an interaction callback.
+    let limited_path = format!("/channels/{}/messages", OTHER_DM_CHANNEL + 50);
+    let limited = || Fault::RateLimited {
+        retry_after_secs: 0.3,
+        times: 1,
+    };
+    bot.fake.set_rest_fault("POST", &limited_path, limited());
+    let mark = bot.fake.request_mark();
+    bot.message(
+        MessageSpec::dm(&canary(10, topic_text(&engine)))
+            .channel(OTHER_DM_CHANNEL + 50)
+            .author(payloads::user(OTHER_USER + 3, "eli", false)),
+    )
+    .await;
+    bot.fake
+        .wait_for_request_after(
+            mark,
+            |r| r.is("POST", &limited_path) && r.status == 429,
+            WAIT,
+        )
+        .await;
+    let spec = InteractionSpec::guild("ask").option(payloads::opt_string(
+        "question",
+        &canary(11, topic_text(&engine)),
+    ));
+    bot.fake
+        .set_rest_fault("POST", &format!("/interactions/{}/", spec.id), limited());
+    bot.fake
+        .dispatch("INTERACTION_CREATE", payloads::slash_command(&spec))
+        .await;
+    bot.fake
+        .wait_for_requests_after(
+            mark,
+            2,
+            |r| r.is_under("POST", &format!("/interactions/{}/", spec.id)),
+            WAIT,
+        )
+        .await;
     bot.fake.clear_rest_faults();
 
     // A dropped gateway and RESUME.
