@@ -142,6 +142,13 @@ impl Token {
     }
 
     fn from_file(path: &Path) -> anyhow::Result<Self> {
+        if let Some(mode) = loose_permissions(path) {
+            warn!(
+                file = %path.display(),
+                mode = format!("{mode:o}"),
+                "the token file can be read by other users; restrict it with `chmod 600`"
+            );
+        }
         let text = std::fs::read_to_string(path).map_err(|e| {
             anyhow::anyhow!(
                 "cannot read the token file {} named by [discord] token_file ({})",
@@ -162,6 +169,22 @@ impl Token {
 impl fmt::Debug for Token {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Token(<redacted>)")
+    }
+}
+
+/// The permission bits of `path` if users other than its owner may read
+/// or write it (Unix only), so `run` can warn about a token file.
+pub fn loose_permissions(path: &Path) -> Option<u32> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
+        (mode & 0o077 != 0).then_some(mode)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
     }
 }
 
@@ -481,8 +504,9 @@ pub fn gateway_end_error(e: &serenity::Error, config: &DiscordConfig) -> anyhow:
 
 /// `boundary-bot run`: logging, token, a runtime, and [`run`].
 pub fn run_blocking(config: Config, engine: Engine) -> anyhow::Result<()> {
-    let token = Token::from_env_or_config(&config.discord)?;
+    // Logging first, so a warning about the token file is seen.
     logging::init()?;
+    let token = Token::from_env_or_config(&config.discord)?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(run(&config, Arc::new(engine), &token))
 }
@@ -490,6 +514,21 @@ pub fn run_blocking(config: Config, engine: Engine) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn token_files_readable_by_others_are_flagged() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("token");
+        std::fs::write(&file, "secret").unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert_eq!(loose_permissions(&file), Some(0o644));
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert_eq!(loose_permissions(&file), None);
+        // The token still loads either way; the warning is advice.
+        assert_eq!(Token::from_file(&file).unwrap().expose(), "secret");
+    }
 
     #[test]
     fn disallowed_intents_say_what_to_do() {
