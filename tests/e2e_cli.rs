@@ -6,11 +6,8 @@
 mod e2e_support;
 mod fake_discord;
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
 use e2e_support::*;
 use fake_discord::payloads::{self, MessageSpec};
@@ -35,77 +32,22 @@ fn write_config(dir: &Path, fake: Option<&FakeDiscord>, token_file: Option<&Path
     path
 }
 
-/// A running `boundary-bot` with its stderr collected.
-struct Proc {
-    child: Child,
-    stderr: Arc<Mutex<String>>,
-}
-
-impl Proc {
-    fn spawn(args: &[&str], token: Option<&str>) -> Proc {
-        let mut cmd = Command::new(BIN);
-        cmd.args(args)
-            .env_remove("DISCORD_TOKEN")
-            .env_remove("RUST_LOG")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        if let Some(t) = token {
-            cmd.env("DISCORD_TOKEN", t);
-        }
-        let mut child = cmd.spawn().expect("spawn boundary-bot");
-        let mut pipe = child.stderr.take().unwrap();
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let sink = stderr.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = pipe.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock()
-                    .unwrap()
-                    .push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        });
-        Proc { child, stderr }
+/// `boundary-bot ARGS`, with `DISCORD_TOKEN` set only when `token` is given.
+fn spawn_bot(args: &[&str], token: Option<&str>) -> BotProcess {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .env_remove("DISCORD_TOKEN")
+        .env_remove("RUST_LOG");
+    if let Some(t) = token {
+        cmd.env("DISCORD_TOKEN", t);
     }
-
-    fn signal(&self, name: &str) {
-        let ok = Command::new("kill")
-            .arg(format!("-{name}"))
-            .arg(self.child.id().to_string())
-            .status()
-            .expect("kill")
-            .success();
-        assert!(ok, "kill -{name}");
-    }
-
-    fn wait(&mut self, timeout: Duration) -> ExitStatus {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                // Let the reader thread drain the pipe.
-                std::thread::sleep(Duration::from_millis(50));
-                return status;
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                panic!("boundary-bot did not exit; stderr:\n{}", self.stderr());
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn stderr(&self) -> String {
-        self.stderr.lock().unwrap().clone()
-    }
+    BotProcess::spawn(cmd)
 }
 
 /// Connects, answers a DM, and exits 0 on `signal`; logs hold ids, not the
 /// token or the message.
 async fn serve_until_signal(args: &[&str], token: Option<&str>, fake: &FakeDiscord, signal: &str) {
-    let mut proc = Proc::spawn(args, token);
+    let mut proc = spawn_bot(args, token);
     fake.wait_ready(WAIT).await;
     let path = commands_path(Some(payloads::GUILD_ID));
     fake.wait_for_request(|r| r.is("PUT", &path), WAIT).await;
@@ -171,7 +113,7 @@ async fn run_reads_token_file() {
 fn run_without_token_explains_how_to_get_one() {
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path(), None, None);
-    let mut proc = Proc::spawn(&["run", "--config", config.to_str().unwrap()], None);
+    let mut proc = spawn_bot(&["run", "--config", config.to_str().unwrap()], None);
     let status = proc.wait(WAIT);
     let stderr = proc.stderr();
     assert!(!status.success());
@@ -187,7 +129,7 @@ fn run_without_token_explains_how_to_get_one() {
 fn token_is_not_accepted_on_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path(), None, None);
-    let mut proc = Proc::spawn(
+    let mut proc = spawn_bot(
         &[
             "run",
             "--config",

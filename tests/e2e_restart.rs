@@ -13,11 +13,8 @@
 mod e2e_support;
 mod fake_discord;
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use boundary_bot::content::TOPIC_IDS;
 use e2e_support::*;
@@ -27,90 +24,13 @@ use fake_discord::{FakeDiscord, Recorded};
 const BIN: &str = env!("CARGO_BIN_EXE_boundary-bot");
 const CANARY: &str = "walrus-canary";
 
-/// A running `boundary-bot` with its stderr collected.
-struct Proc {
-    child: Child,
-    stderr: Arc<Mutex<String>>,
-}
-
-impl Proc {
-    fn spawn(config: &Path) -> Proc {
-        let mut child = Command::new(BIN)
-            .args(["run", "--config", config.to_str().unwrap()])
-            .env("DISCORD_TOKEN", TOKEN)
-            .env("RUST_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn boundary-bot");
-        let mut pipe = child.stderr.take().unwrap();
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let sink = stderr.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = pipe.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock()
-                    .unwrap()
-                    .push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        });
-        Proc { child, stderr }
-    }
-
-    fn signal(&self, name: &str) {
-        let ok = Command::new("kill")
-            .arg(format!("-{name}"))
-            .arg(self.child.id().to_string())
-            .status()
-            .expect("kill")
-            .success();
-        assert!(ok, "kill -{name}");
-    }
-
-    fn wait(&mut self, timeout: Duration) -> ExitStatus {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                std::thread::sleep(Duration::from_millis(50));
-                return status;
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                panic!("boundary-bot did not exit; stderr:\n{}", self.stderr());
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// Waits until stderr contains `needle`.
-    async fn wait_log(&self, needle: &str) {
-        let deadline = Instant::now() + WAIT;
-        while !self.stderr().contains(needle) {
-            assert!(
-                Instant::now() < deadline,
-                "no {needle:?} in the log:\n{}",
-                self.stderr()
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    fn stderr(&self) -> String {
-        self.stderr.lock().unwrap().clone()
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
+/// `boundary-bot run --config CONFIG` with the test token.
+fn spawn_bot(config: &Path) -> BotProcess {
+    let mut cmd = Command::new(BIN);
+    cmd.args(["run", "--config", config.to_str().unwrap()])
+        .env("DISCORD_TOKEN", TOKEN)
+        .env("RUST_LOG", "info");
+    BotProcess::spawn(cmd)
 }
 
 fn write_config(dir: &Path, fake: &FakeDiscord, responses: &Path, db: &str) -> PathBuf {
@@ -199,7 +119,7 @@ async fn a_killed_bot_restarts_with_its_pins_settings_opt_outs_and_counts() {
     let engine = engine();
     let mut sent_texts: Vec<String> = Vec::new();
 
-    let mut first = Proc::spawn(&config);
+    let mut first = spawn_bot(&config);
     connected(&fake, 1, 0).await;
 
     // Traffic: a question by mention (with a canary), feedback on the reply.
@@ -269,7 +189,7 @@ async fn a_killed_bot_restarts_with_its_pins_settings_opt_outs_and_counts() {
 
     // A new process on the same file.
     let mark = fake.request_mark();
-    let mut second = Proc::spawn(&config);
+    let mut second = spawn_bot(&config);
     connected(&fake, 2, mark).await;
 
     // The pin is honoured: an unsure message gets the pinned topic.
@@ -395,7 +315,7 @@ async fn an_unwritable_or_damaged_database_is_a_clear_error() {
         &responses_dir(),
         "not-a-folder/state.sqlite3",
     );
-    let mut p = Proc::spawn(&config);
+    let mut p = spawn_bot(&config);
     let status = p.wait(WAIT);
     let stderr = p.stderr();
     assert!(!status.success());
@@ -411,7 +331,7 @@ async fn an_unwritable_or_damaged_database_is_a_clear_error() {
     let garbage = b"moderator notes, not a database\n".repeat(64);
     std::fs::write(dir.path().join("notes.sqlite3"), &garbage).unwrap();
     let config = write_config(dir.path(), &fake, &responses_dir(), "notes.sqlite3");
-    let mut p = Proc::spawn(&config);
+    let mut p = spawn_bot(&config);
     let status = p.wait(WAIT);
     let stderr = p.stderr();
     assert!(!status.success());
@@ -440,7 +360,7 @@ async fn sighup_reloads_and_a_broken_file_keeps_the_old_content() {
         std::fs::copy(entry.path(), responses.join(entry.file_name())).unwrap();
     }
     let config = write_config(dir.path(), &fake, &responses, "state.sqlite3");
-    let mut p = Proc::spawn(&config);
+    let mut p = spawn_bot(&config);
     connected(&fake, 1, 0).await;
     let engine = engine();
     let text = topic_text(&engine);
@@ -451,7 +371,7 @@ async fn sighup_reloads_and_a_broken_file_keeps_the_old_content() {
     let good = std::fs::read_to_string(&file).unwrap();
     std::fs::write(&file, format!("colour = \"red\"\n{good}")).unwrap();
     p.signal("HUP");
-    p.wait_log("reload failed; the old content stays live")
+    p.wait_log("reload failed; the old content stays live", WAIT)
         .await;
     let title_now = dm_title(&fake, text).await;
     assert_eq!(title_now, old_title);
@@ -467,7 +387,7 @@ async fn sighup_reloads_and_a_broken_file_keeps_the_old_content() {
     )
     .unwrap();
     p.signal("HUP");
-    p.wait_log("content reloaded").await;
+    p.wait_log("content reloaded", WAIT).await;
     assert_eq!(dm_title(&fake, text).await, new_title);
 
     p.signal("TERM");

@@ -3,6 +3,11 @@
 //! `boundary-bot run` builds it) connected to the fake Discord in
 //! `tests/fake_discord`. Include with `mod fake_discord; mod e2e_support;`.
 
+pub mod process;
+// Used by the tests that spawn the binary; other includers leave it unused.
+#[allow(unused_imports)]
+pub use process::BotProcess;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
