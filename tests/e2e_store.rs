@@ -769,6 +769,87 @@ async fn a_failed_write_is_reported_and_undone() {
     bot.shutdown().await;
 }
 
+/// Another process holds the database's write lock: each write retries
+/// for the store's busy timeout, then the member or moderator is told
+/// politely that the database is busy and nothing changed (a `/pin` takes
+/// its message down again). Other events are answered meanwhile, the file
+/// stays consistent, and once the lock is free the same commands work.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_locked_database_gets_a_polite_busy_answer_and_changes_nothing() {
+    let bot = TestBot::start(|c| c.discord.auto_reply_channels = vec![AUTO_CHANNEL]).await;
+    let db = db_path(&bot);
+    let locker = rusqlite::Connection::open(&db).unwrap();
+    locker.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let busy = |r: &Recorded| {
+        let text = r.visible_text();
+        assert!(
+            text.contains("database is busy") && text.contains("Nothing was changed"),
+            "{}",
+            r.summary()
+        );
+        assert!(is_ephemeral(r), "{}", r.summary());
+        assert!(!text.contains("locked by another"), "no internals shown");
+    };
+
+    busy(&command(&bot, &InteractionSpec::guild("optout")).await);
+    let settings = || {
+        moderator("settings").option(payloads::opt_subcommand(
+            "cooldown",
+            vec![payloads::opt_int("minutes", 9)],
+        ))
+    };
+    busy(&command(&bot, &settings()).await);
+    let mark = bot.fake.request_mark();
+    let done = command(&bot, &pin_spec("gifts", payloads::CHANNEL_ID)).await;
+    busy(&done);
+    let m = created_id(&bot.post_in(mark, payloads::CHANNEL_ID).await);
+    let message = format!("/channels/{}/messages/{m}", payloads::CHANNEL_ID);
+    bot.fake
+        .wait_for_request_after(mark, |r| r.is("DELETE", &message), WAIT)
+        .await;
+
+    // Meanwhile members are answered: reads work while another connection
+    // writes (WAL), and a waiting write never holds up other events.
+    let text = topic_text(&bot.engine);
+    let mark = bot.fake.request_mark();
+    bot.message(
+        MessageSpec::dm(text)
+            .channel(OTHER_DM_CHANNEL)
+            .author(payloads::user(OTHER_USER, "bea", false)),
+    )
+    .await;
+    let r = bot.post_in(mark, OTHER_DM_CHANNEL).await;
+    assert_renders(&r, &bot.expected(text));
+    let mark = bot.fake.request_mark();
+    bot.message(MessageSpec::guild(crisis_text(&bot.engine)).channel(AUTO_CHANNEL))
+        .await;
+    let r = bot.post_in(mark, AUTO_CHANNEL).await;
+    assert_renders(&r, &reply::crisis(bot.engine.library()));
+
+    locker.execute_batch("ROLLBACK").unwrap();
+    let check: String = locker
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+    assert!(db_pins(&db).is_empty(), "no pin recorded");
+    let store = SqliteStore::open(&db).unwrap();
+    assert!(!store.opted_out(payloads::USER_ID).unwrap());
+    assert_eq!(
+        store.settings(payloads::GUILD_ID).unwrap(),
+        GuildSettings::default()
+    );
+
+    // The lock is gone: the same commands work.
+    let r = command(&bot, &InteractionSpec::guild("optout")).await;
+    assert!(r.visible_text().contains("won't reply"), "{}", r.summary());
+    assert!(command(&bot, &settings())
+        .await
+        .visible_text()
+        .contains("9 minutes"));
+    assert!(store.opted_out(payloads::USER_ID).unwrap());
+    bot.shutdown().await;
+}
+
 // ----- reload ------------------------------------------------------------------------------
 
 fn copy_responses(to: &Path) {

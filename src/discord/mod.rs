@@ -41,7 +41,7 @@ use tracing::{error, info, warn};
 use crate::config::{Config, DiscordConfig};
 use crate::live::LiveEngine;
 use crate::reply::{self, Surface};
-use crate::store::{SqliteStore, Store};
+use crate::store::{SqliteStore, Store, StoreError, StoreResult};
 use crate::Engine;
 
 pub type Error = anyhow::Error;
@@ -88,6 +88,23 @@ impl Data {
     /// The content now live.
     pub fn engine(&self) -> Arc<Engine> {
         self.live.get()
+    }
+
+    /// Runs a [`Store`] call on tokio's blocking pool. A call may wait for a
+    /// locked database (up to the store's busy timeout), and that wait must
+    /// never hold up other events on the async workers.
+    pub async fn db<T: Send + 'static>(
+        &self,
+        call: impl FnOnce(&dyn Store) -> StoreResult<T> + Send + 'static,
+    ) -> StoreResult<T> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || call(store.as_ref()))
+            .await
+            .unwrap_or_else(|e| {
+                Err(StoreError::Failed(format!(
+                    "the database call stopped: {e}"
+                )))
+            })
     }
 
     /// Records a feedback press; false if this member already pressed this

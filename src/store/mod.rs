@@ -18,8 +18,8 @@
 
 pub mod sqlite;
 
-use std::fmt;
 use std::path::PathBuf;
+use std::time::Duration;
 
 pub use sqlite::SqliteStore;
 
@@ -70,32 +70,28 @@ pub struct TopicStats {
 }
 
 /// A storage failure. `Display` is one line and names the fix.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
     /// The database could not be opened or migrated at start-up.
+    #[error("cannot open the database {} ([storage] path): {problem}; {fix}", path.display())]
     Open {
         path: PathBuf,
         problem: String,
         fix: String,
     },
+    /// Another connection held the database's write lock for longer than
+    /// the write was willing to wait (it retried meanwhile); nothing was
+    /// changed. Trying again later is the fix.
+    #[error(
+        "the database is busy (locked by another connection for over {} ms); nothing was \
+         changed. If this repeats, check for another process using the file",
+        waited.as_millis()
+    )]
+    Busy { waited: Duration },
     /// A read or write failed; nothing was changed.
+    #[error("database error: {0}")]
     Failed(String),
 }
-
-impl fmt::Display for StoreError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            StoreError::Open { path, problem, fix } => write!(
-                f,
-                "cannot open the database {} ([storage] path): {problem}; {fix}",
-                path.display()
-            ),
-            StoreError::Failed(why) => write!(f, "database error: {why}"),
-        }
-    }
-}
-
-impl std::error::Error for StoreError {}
 
 pub type StoreResult<T> = Result<T, StoreError>;
 

@@ -24,7 +24,7 @@ pub async fn ask(
     let public = public.unwrap_or(false);
     let ephemeral = crisis || !public;
     super::send(ctx, render::command_replies(&reply, ephemeral)).await?;
-    super::count_reply(ctx, classification.topic());
+    super::count_reply(ctx, classification.topic()).await;
     super::log_answer(
         ctx,
         classification.label(),

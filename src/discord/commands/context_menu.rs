@@ -19,7 +19,7 @@ pub async fn get_boundary_guidance(ctx: Context<'_>, message: Message) -> Result
     let data = ctx.data();
     let (classification, reply) = data.engine().answer(&message.content, Surface::Discord);
     super::send(ctx, render::command_replies(&reply, true)).await?;
-    super::count_reply(ctx, classification.topic());
+    super::count_reply(ctx, classification.topic()).await;
     super::log_answer(
         ctx,
         classification.label(),

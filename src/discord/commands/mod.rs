@@ -21,6 +21,7 @@ use poise::CreateReply;
 use tracing::{info, warn};
 
 use super::{Context, Data, Error};
+use crate::store::StoreError;
 
 /// Every command, in registration order.
 pub fn all() -> Vec<poise::Command<Data, Error>> {
@@ -43,18 +44,33 @@ pub fn all() -> Vec<poise::Command<Data, Error>> {
 }
 
 /// Counts a topic reply (guild, topic and day only; nothing about the member).
-pub(crate) fn count_reply(ctx: Context<'_>, topic: Option<&str>) {
+pub(crate) async fn count_reply(ctx: Context<'_>, topic: Option<&str>) {
     if let Some(topic) = topic {
         let guild = ctx.guild_id().map_or(0, |g| g.get());
-        let result = ctx.data().store.count(
-            guild,
-            topic,
-            crate::store::Count::Reply,
-            crate::store::now(),
-        );
+        let (topic, now) = (topic.to_string(), crate::store::now());
+        let result = ctx
+            .data()
+            .db(move |s| s.count(guild, &topic, crate::store::Count::Reply, now))
+            .await;
         if let Err(e) = result {
             warn!(error = %e, "could not count a reply");
         }
+    }
+}
+
+/// What a member or moderator is told when `doing` ("save the settings")
+/// failed in the database: nothing was changed, and what to do next
+/// (wait a minute when it was busy, else tell the operator).
+pub(crate) fn not_done(doing: &str, e: &StoreError) -> String {
+    match e {
+        StoreError::Busy { .. } => format!(
+            "I couldn't {doing}: my database is busy just now. Nothing was changed; please try \
+             again in a minute."
+        ),
+        _ => format!(
+            "I couldn't {doing} (a database error). Nothing was changed; please tell the bot's \
+             operator."
+        ),
     }
 }
 

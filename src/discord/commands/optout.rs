@@ -12,8 +12,6 @@ mentioning me and direct messages still work, and if a message of yours sounds l
 will still share crisis resources. `/optin` turns replies back on.";
 pub const OPTED_IN: &str = "Done: I may reply to your messages in auto-reply channels again. \
 `/optout` turns that off.";
-pub const FAILED: &str = "Sorry, I couldn't save that (a database error). Nothing was changed; \
-please try again later.";
 
 /// Stop the bot replying to your messages unprompted.
 #[poise::command(slash_command)]
@@ -29,7 +27,8 @@ pub async fn optin(ctx: Context<'_>) -> Result<(), Error> {
 
 async fn set(ctx: Context<'_>, out: bool) -> Result<(), Error> {
     let user = ctx.author().id;
-    match ctx.data().store.set_opted_out(user.get(), out) {
+    let user_id = user.get();
+    match ctx.data().db(move |s| s.set_opted_out(user_id, out)).await {
         Ok(changed) => {
             info!(user = %user, opted_out = out, changed, "opt-out set");
             let text = if out { OPTED_OUT } else { OPTED_IN };
@@ -37,7 +36,8 @@ async fn set(ctx: Context<'_>, out: bool) -> Result<(), Error> {
         }
         Err(e) => {
             warn!(user = %user, error = %e, "could not save the opt-out");
-            super::note(ctx, "Not saved", FAILED).await
+            let text = super::not_done("save that", &e);
+            super::note(ctx, "Not saved", &text).await
         }
     }
 }

@@ -85,18 +85,17 @@ pub async fn pin(
         pinned_by: ctx.author().id.get(),
         pinned_at: store::now(),
     };
-    let old = match data.store.put_pin(&record) {
+    let saved = record.clone();
+    let old = match data.db(move |s| s.put_pin(&saved)).await {
         Ok(old) => old,
         Err(e) => {
             warn!(guild = %guild, channel = %channel, error = %e, "/pin: could not save");
             take_down(http, channel, &posted, true).await;
-            return super::note(
-                ctx,
-                "Could not pin",
-                "I couldn't save the pin (a database error), so I took the message down again. \
-                 Nothing was changed; please tell the bot's operator.",
-            )
-            .await;
+            let text = format!(
+                "{} I took the message down again.",
+                super::not_done("save the pin", &e)
+            );
+            return super::note(ctx, "Could not pin", &text).await;
         }
     };
     let mut text = format!("Pinned **{}** in <#{channel}>.", topic.title);

@@ -15,16 +15,13 @@ pub async fn pins(ctx: Context<'_>) -> Result<(), Error> {
         return Ok(());
     }
     let guild = ctx.guild_id().expect("moderators are in a guild");
-    let pins = match ctx.data().store.pins(guild.get()) {
+    let guild_id = guild.get();
+    let pins = match ctx.data().db(move |s| s.pins(guild_id)).await {
         Ok(pins) => pins,
         Err(e) => {
             warn!(guild = %guild, error = %e, "/pins: could not read");
-            return super::note(
-                ctx,
-                "Pinned topics",
-                "I couldn't read the pins (a database error); please tell the bot's operator.",
-            )
-            .await;
+            let text = super::not_done("read the pins", &e);
+            return super::note(ctx, "Pinned topics", &text).await;
         }
     };
     if pins.is_empty() {

@@ -108,17 +108,12 @@ fn describe(ctx: Context<'_>, s: &GuildSettings) -> String {
 
 async fn read(ctx: Context<'_>) -> Result<Option<GuildSettings>, Error> {
     let guild = ctx.guild_id().expect("moderators are in a guild").get();
-    match ctx.data().store.settings(guild) {
+    match ctx.data().db(move |s| s.settings(guild)).await {
         Ok(s) => Ok(Some(s)),
         Err(e) => {
             warn!(guild, error = %e, "/settings: could not read");
-            super::note(
-                ctx,
-                "Settings",
-                "I couldn't read the settings (a database error). Nothing was changed; please \
-                 tell the bot's operator.",
-            )
-            .await?;
+            let text = super::not_done("read the settings", &e);
+            super::note(ctx, "Settings", &text).await?;
             Ok(None)
         }
     }
@@ -126,7 +121,8 @@ async fn read(ctx: Context<'_>) -> Result<Option<GuildSettings>, Error> {
 
 async fn write(ctx: Context<'_>, settings: GuildSettings) -> Result<(), Error> {
     let guild = ctx.guild_id().expect("moderators are in a guild").get();
-    match ctx.data().store.put_settings(guild, &settings) {
+    let saved = settings.clone();
+    match ctx.data().db(move |s| s.put_settings(guild, &saved)).await {
         Ok(()) => {
             info!(
                 guild,
@@ -140,13 +136,8 @@ async fn write(ctx: Context<'_>, settings: GuildSettings) -> Result<(), Error> {
         }
         Err(e) => {
             warn!(guild, error = %e, "/settings: could not save");
-            super::note(
-                ctx,
-                "Settings",
-                "I couldn't save the settings (a database error). Nothing was changed; please \
-                 tell the bot's operator.",
-            )
-            .await
+            let text = super::not_done("save the settings", &e);
+            super::note(ctx, "Settings", &text).await
         }
     }
 }

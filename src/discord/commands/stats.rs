@@ -58,21 +58,22 @@ pub async fn stats(ctx: Context<'_>) -> Result<(), Error> {
         return Ok(());
     }
     let guild = ctx.guild_id().expect("moderators are in a guild").get();
-    let store = &ctx.data().store;
     let now = store::now();
-    let read = store
-        .stats(guild, now - 6 * 86_400)
-        .and_then(|w| store.stats(guild, now - 29 * 86_400).map(|m| (w, m)));
+    let read = ctx
+        .data()
+        .db(move |s| {
+            Ok((
+                s.stats(guild, now - 6 * 86_400)?,
+                s.stats(guild, now - 29 * 86_400)?,
+            ))
+        })
+        .await;
     let (week, month) = match read {
         Ok(both) => both,
         Err(e) => {
             warn!(guild, error = %e, "/stats: could not read");
-            return super::note(
-                ctx,
-                "Feedback",
-                "I couldn't read the counts (a database error); please tell the bot's operator.",
-            )
-            .await;
+            let text = super::not_done("read the counts", &e);
+            return super::note(ctx, "Feedback", &text).await;
         }
     };
     let engine = ctx.data().engine();

@@ -24,17 +24,13 @@ pub async fn unpin(
     let data = ctx.data();
     let guild = ctx.guild_id().expect("moderators are in a guild");
     let channel = channel.unwrap_or(ctx.channel_id());
-    let pin = match data.store.pin(channel.get()) {
+    let channel_id = channel.get();
+    let pin = match data.db(move |s| s.pin(channel_id)).await {
         Ok(pin) => pin.filter(|p| p.guild_id == guild.get()),
         Err(e) => {
             warn!(channel = %channel, error = %e, "/unpin: could not read");
-            return super::note(
-                ctx,
-                "Could not unpin",
-                "I couldn't read the pins (a database error). Nothing was changed; please tell \
-                 the bot's operator.",
-            )
-            .await;
+            let text = super::not_done("read the pins", &e);
+            return super::note(ctx, "Could not unpin", &text).await;
         }
     };
     let Some(pin) = pin else {
@@ -42,18 +38,14 @@ pub async fn unpin(
         return super::note(ctx, "Nothing to unpin", &text).await;
     };
     ctx.defer_ephemeral().await?;
-    if let Err(e) = data
-        .store
-        .remove_pin_of_message(pin.channel_id, pin.message_id)
-    {
-        warn!(channel = %channel, error = %e, "/unpin: could not remove the record");
-        return super::note(
-            ctx,
-            "Could not unpin",
-            "I couldn't remove the pin (a database error). Nothing was changed; please tell the \
-             bot's operator.",
-        )
+    let message_id = pin.message_id;
+    let removed = data
+        .db(move |s| s.remove_pin_of_message(channel_id, message_id))
         .await;
+    if let Err(e) = removed {
+        warn!(channel = %channel, error = %e, "/unpin: could not remove the record");
+        let text = super::not_done("remove the pin", &e);
+        return super::note(ctx, "Could not unpin", &text).await;
     }
     let engine = data.engine();
     let title = engine

@@ -62,7 +62,8 @@ pub async fn handle(fw: FrameworkContext<'_>, press: &ComponentInteraction) -> R
                     Feedback::Helpful(_) => (Count::Helpful, THANKS_HELPFUL),
                     _ => (Count::NotHelpful, THANKS_NOT_ASKED),
                 };
-                match data.store.count(guild, topic, what, store::now()) {
+                let (topic, now) = (topic.to_string(), store::now());
+                match data.db(move |s| s.count(guild, &topic, what, now)).await {
                     Ok(()) => ("Feedback", text, "counted"),
                     Err(e) => {
                         warn!(error = %e, "could not count feedback");

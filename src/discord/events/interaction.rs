@@ -47,12 +47,15 @@ pub async fn handle(fw: FrameworkContext<'_>, press: &ComponentInteraction) -> R
     };
     if let Some(topic) = topic {
         let guild = press.guild_id.map_or(0, |g| g.get());
-        let now = store::now();
-        for what in [Count::Reply, Count::DidYouMean] {
-            if let Err(e) = data.store.count(guild, &topic.id, what, now) {
-                warn!(error = %e, "could not count a reply");
-                break;
-            }
+        let (topic, now) = (topic.id.clone(), store::now());
+        let counted = data
+            .db(move |s| {
+                s.count(guild, &topic, Count::Reply, now)?;
+                s.count(guild, &topic, Count::DidYouMean, now)
+            })
+            .await;
+        if let Err(e) = counted {
+            warn!(error = %e, "could not count a reply");
         }
     }
     let (first, rest) = render::component_response(&reply, note, ephemeral);

@@ -14,15 +14,16 @@ use tracing::{debug, info, warn};
 
 use super::super::{Error, FrameworkContext};
 
-pub fn message_deleted(
+pub async fn message_deleted(
     fw: FrameworkContext<'_>,
     channel: ChannelId,
     message: MessageId,
 ) -> Result<(), Error> {
+    let (channel_id, message_id) = (channel.get(), message.get());
     match fw
         .user_data
-        .store
-        .remove_pin_of_message(channel.get(), message.get())
+        .db(move |s| s.remove_pin_of_message(channel_id, message_id))
+        .await
     {
         Ok(Some(pin)) => info!(
             guild = pin.guild_id,
@@ -41,9 +42,10 @@ pub async fn pins_updated(
     fw: FrameworkContext<'_>,
     event: &ChannelPinsUpdateEvent,
 ) -> Result<(), Error> {
-    let store = &fw.user_data.store;
+    let data = fw.user_data;
     let channel = event.channel_id;
-    let pin = match store.pin(channel.get()) {
+    let channel_id = channel.get();
+    let pin = match data.db(move |s| s.pin(channel_id)).await {
         Ok(Some(pin)) => pin,
         Ok(None) => return Ok(()),
         Err(e) => {
@@ -62,7 +64,11 @@ pub async fn pins_updated(
         debug!(channel = %channel, "pins changed; the guidance is still pinned");
         return Ok(());
     }
-    match store.remove_pin_of_message(channel.get(), pin.message_id) {
+    let message_id = pin.message_id;
+    match data
+        .db(move |s| s.remove_pin_of_message(channel_id, message_id))
+        .await
+    {
         Ok(Some(pin)) => info!(
             guild = pin.guild_id,
             channel = pin.channel_id,
@@ -76,8 +82,12 @@ pub async fn pins_updated(
     Ok(())
 }
 
-pub fn channel_deleted(fw: FrameworkContext<'_>, channel: &GuildChannel) -> Result<(), Error> {
-    match fw.user_data.store.remove_pin(channel.id.get()) {
+pub async fn channel_deleted(
+    fw: FrameworkContext<'_>,
+    channel: &GuildChannel,
+) -> Result<(), Error> {
+    let channel_id = channel.id.get();
+    match fw.user_data.db(move |s| s.remove_pin(channel_id)).await {
         Ok(Some(pin)) => info!(
             guild = pin.guild_id,
             channel = pin.channel_id,
@@ -90,12 +100,16 @@ pub fn channel_deleted(fw: FrameworkContext<'_>, channel: &GuildChannel) -> Resu
     Ok(())
 }
 
-pub fn guild_deleted(fw: FrameworkContext<'_>, guild: &UnavailableGuild) -> Result<(), Error> {
+pub async fn guild_deleted(
+    fw: FrameworkContext<'_>,
+    guild: &UnavailableGuild,
+) -> Result<(), Error> {
     if guild.unavailable {
         info!(guild = %guild.id, "guild unavailable (outage): records kept");
         return Ok(());
     }
-    match fw.user_data.store.remove_guild(guild.id.get()) {
+    let guild_id = guild.id.get();
+    match fw.user_data.db(move |s| s.remove_guild(guild_id)).await {
         Ok(pins) => info!(guild = %guild.id, pins, "removed from the guild: its records removed"),
         Err(e) => warn!(guild = %guild.id, error = %e, "could not remove the guild's records"),
     }

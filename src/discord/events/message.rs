@@ -34,7 +34,7 @@ use super::super::cooldown::{Gate, Suppressed};
 use super::super::{render, Data, Error, FrameworkContext};
 use crate::classify::Outcome;
 use crate::reply::{self, Surface};
-use crate::store::{self, Count};
+use crate::store::{self, Count, Store};
 
 /// Why the bot is looking at a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,8 +63,8 @@ impl Place {
 }
 
 /// The topic pinned in `channel`, if any (a storage error counts as none).
-pub fn pinned_topic(data: &Data, channel: u64) -> Option<String> {
-    match data.store.pin(channel) {
+pub async fn pinned_topic(data: &Data, channel: u64) -> Option<String> {
+    match data.db(move |s| s.pin(channel)).await {
         Ok(pin) => pin.map(|p| p.topic),
         Err(e) => {
             warn!(channel, error = %e, "could not read the pin record");
@@ -74,7 +74,7 @@ pub fn pinned_topic(data: &Data, channel: u64) -> Option<String> {
 }
 
 /// Whether the bot should look at `msg` at all, and why.
-pub fn place(msg: &Message, bot_id: UserId, data: &Data) -> Option<Place> {
+pub async fn place(msg: &Message, bot_id: UserId, data: &Data) -> Option<Place> {
     let human = !msg.author.bot && !msg.author.system && msg.author.id != bot_id;
     let ordinary = matches!(msg.kind, MessageType::Regular | MessageType::InlineReply);
     if !human || msg.webhook_id.is_some() || !ordinary {
@@ -84,7 +84,7 @@ pub fn place(msg: &Message, bot_id: UserId, data: &Data) -> Option<Place> {
         Some(Place::Direct)
     } else if msg.mentions_user_id(bot_id) {
         Some(Place::Mention)
-    } else if pinned_topic(data, msg.channel_id.get()).is_some() {
+    } else if pinned_topic(data, msg.channel_id.get()).await.is_some() {
         Some(Place::PinnedChannel)
     } else if data
         .config
@@ -109,7 +109,7 @@ pub async fn handle(fw: FrameworkContext<'_>, msg: &Message) -> Result<(), Error
     let data = fw.user_data;
     let ctx = fw.serenity_context;
     let bot_id = fw.bot_id();
-    let Some(place) = place(msg, bot_id, data) else {
+    let Some(place) = place(msg, bot_id, data).await else {
         return Ok(());
     };
     let text = strip_mention(&msg.content, bot_id);
@@ -119,7 +119,7 @@ pub async fn handle(fw: FrameworkContext<'_>, msg: &Message) -> Result<(), Error
     let guild = msg.guild_id.map(|g| g.get());
     // A pinned channel favours its topic over "not sure".
     if place == Place::PinnedChannel && classification.outcome == Outcome::Unsure {
-        let pinned = pinned_topic(data, channel);
+        let pinned = pinned_topic(data, channel).await;
         let favoured = classification
             .candidates
             .iter()
@@ -131,7 +131,7 @@ pub async fn handle(fw: FrameworkContext<'_>, msg: &Message) -> Result<(), Error
     }
     let outcome = classification.outcome;
     let settings = match (place.unprompted(), guild) {
-        (true, Some(g)) => data.store.settings(g).unwrap_or_else(|e| {
+        (true, Some(g)) => data.db(move |s| s.settings(g)).await.unwrap_or_else(|e| {
             warn!(guild = g, error = %e, "could not read guild settings; using the config");
             Default::default()
         }),
@@ -139,10 +139,13 @@ pub async fn handle(fw: FrameworkContext<'_>, msg: &Message) -> Result<(), Error
     };
     if place.unprompted() && outcome != Outcome::Crisis {
         let off = settings.auto_reply == Some(false);
-        let opted_out = data.store.opted_out(user).unwrap_or_else(|e| {
-            warn!(user, error = %e, "could not read the opt-out; not replying unprompted");
-            true
-        });
+        let opted_out = data
+            .db(move |s| s.opted_out(user))
+            .await
+            .unwrap_or_else(|e| {
+                warn!(user, error = %e, "could not read the opt-out; not replying unprompted");
+                true
+            });
         if off || opted_out {
             debug!(
                 guild,
@@ -217,10 +220,9 @@ pub async fn handle(fw: FrameworkContext<'_>, msg: &Message) -> Result<(), Error
     }
     if sent > 0 {
         if let Outcome::Topic(topic) = outcome {
-            if let Err(e) = data
-                .store
-                .count(guild.unwrap_or(0), topic, Count::Reply, store::now())
-            {
+            let count =
+                move |s: &dyn Store| s.count(guild.unwrap_or(0), topic, Count::Reply, store::now());
+            if let Err(e) = data.db(count).await {
                 warn!(error = %e, "could not count a reply");
             }
         }

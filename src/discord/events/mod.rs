@@ -24,20 +24,20 @@ pub async fn handle(fw: FrameworkContext<'_>, event: &FullEvent) -> Result<(), E
             channel_id,
             deleted_message_id,
             ..
-        } => lifecycle::message_deleted(fw, *channel_id, *deleted_message_id),
+        } => lifecycle::message_deleted(fw, *channel_id, *deleted_message_id).await,
         FullEvent::MessageDeleteBulk {
             channel_id,
             multiple_deleted_messages_ids,
             ..
         } => {
             for id in multiple_deleted_messages_ids {
-                lifecycle::message_deleted(fw, *channel_id, *id)?;
+                lifecycle::message_deleted(fw, *channel_id, *id).await?;
             }
             Ok(())
         }
         FullEvent::ChannelPinsUpdate { pin } => lifecycle::pins_updated(fw, pin).await,
-        FullEvent::ChannelDelete { channel, .. } => lifecycle::channel_deleted(fw, channel),
-        FullEvent::GuildDelete { incomplete, .. } => lifecycle::guild_deleted(fw, incomplete),
+        FullEvent::ChannelDelete { channel, .. } => lifecycle::channel_deleted(fw, channel).await,
+        FullEvent::GuildDelete { incomplete, .. } => lifecycle::guild_deleted(fw, incomplete).await,
         FullEvent::Resume { .. } => {
             info!("gateway session resumed");
             Ok(())
