@@ -300,6 +300,197 @@ async fn a_killed_bot_restarts_with_its_pins_settings_opt_outs_and_counts() {
     fake.assert_no_harness_errors();
 }
 
+/// Channels and members of the write burst.
+const BURST_CHANNEL_BASE: u64 = 1_200_000_000_000_100_000;
+const BURST_USER_BASE: u64 = 1_200_000_000_000_200_000;
+
+/// SIGKILL in the middle of a burst of `/pin` and feedback writes: after a
+/// restart the file passes `PRAGMA integrity_check`, every write the bot
+/// acknowledged to Discord (a "Pinned" follow-up, a "Thank you" callback)
+/// is in it, and every pin record points at a message the bot really
+/// posted. Acknowledgements are counted from the fake's recorded requests.
+#[tokio::test(flavor = "multi_thread")]
+async fn sigkill_during_a_burst_of_writes_loses_no_acknowledged_write() {
+    const PINS: u64 = 24;
+    const PRESSES: u64 = 240;
+    let fake = FakeDiscord::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &fake, &responses_dir(), "state.sqlite3");
+    let db = dir.path().join("state.sqlite3");
+    let engine = engine();
+    let mut first = spawn_bot(&config);
+    connected(&fake, 1, 0).await;
+
+    // A reply whose "Helpful" button the members press.
+    let question = topic_text(&engine);
+    let topic = engine.classify(question).topic().unwrap();
+    let mark = fake.request_mark();
+    fake.dispatch(
+        "MESSAGE_CREATE",
+        MessageSpec::guild(question).mentioning_bot().build(),
+    )
+    .await;
+    let reply = post_in(&fake, mark, payloads::CHANNEL_ID).await;
+    let helpful = button_ids(&reply)[0].clone();
+
+    // Interleaved: a /pin in its own channel, then ten presses by distinct
+    // members; SIGKILL once a quarter of the writes were acknowledged.
+    let is_pin_ack = |r: &Recorded| {
+        r.method == "POST"
+            && r.path
+                .starts_with(&format!("/webhooks/{}/", FakeDiscord::APPLICATION_ID))
+            && r.visible_text().contains("Pinned **")
+    };
+    let is_press_ack = |r: &Recorded| {
+        r.method == "POST"
+            && r.path.starts_with("/interactions/")
+            && r.visible_text().contains("Thank you!")
+    };
+    let acks = |fake: &FakeDiscord| {
+        let requests = fake.requests();
+        let pins = requests.iter().filter(|r| is_pin_ack(r)).count() as u64;
+        let presses = requests.iter().filter(|r| is_press_ack(r)).count() as u64;
+        (pins, presses)
+    };
+    let total = PINS + PRESSES;
+    let mut pin_channel = std::collections::HashMap::new();
+    let mut killed = false;
+    let (mut pins_sent, mut presses_sent) = (0, 0);
+    while pins_sent < PINS || presses_sent < PRESSES {
+        if pins_sent < PINS {
+            let channel = BURST_CHANNEL_BASE + pins_sent;
+            let spec = InteractionSpec::guild("pin")
+                .permissions(perms::MODERATOR)
+                .channel(channel)
+                .option(payloads::opt_string(
+                    "topic",
+                    TOPIC_IDS[pins_sent as usize % TOPIC_IDS.len()],
+                ));
+            pin_channel.insert(
+                spec.token.clone(),
+                (channel, spec.options[0]["value"].clone()),
+            );
+            fake.dispatch("INTERACTION_CREATE", payloads::slash_command(&spec))
+                .await;
+            pins_sent += 1;
+        }
+        for _ in 0..10 {
+            if presses_sent == PRESSES {
+                break;
+            }
+            let mut press = ComponentSpec::button(&helpful, reply.response.clone());
+            press.interaction = press
+                .interaction
+                .clone()
+                .user(BURST_USER_BASE + presses_sent, "member");
+            fake.dispatch("INTERACTION_CREATE", payloads::component(&press))
+                .await;
+            presses_sent += 1;
+        }
+        let (p, f) = acks(&fake);
+        if (p + f) * 4 >= total {
+            first.child.kill().expect("SIGKILL");
+            killed = true;
+            break;
+        }
+    }
+    if !killed {
+        // The burst was sent before a quarter was done: kill as soon as it is.
+        let deadline = std::time::Instant::now() + WAIT;
+        while {
+            let (p, f) = acks(&fake);
+            (p + f) * 4 < total
+        } {
+            assert!(std::time::Instant::now() < deadline, "the bot stalled");
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+        first.child.kill().expect("SIGKILL");
+    }
+    let status = first.wait(WAIT);
+    assert!(!status.success(), "killed, not stopped: {status:?}");
+    let (pin_acks, press_acks) = acks(&fake);
+    assert!(
+        pin_acks + press_acks < total,
+        "killed mid-burst: {pin_acks} + {press_acks} of {total} writes acknowledged"
+    );
+
+    // A new process opens the same file (its start-up runs quick_check).
+    let mark = fake.request_mark();
+    let mut second = spawn_bot(&config);
+    connected(&fake, 2, mark).await;
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let check: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+
+    // Every acknowledged pin is recorded, with its topic.
+    let pins: std::collections::HashMap<u64, (String, u64)> = conn
+        .prepare("SELECT channel_id, topic, message_id FROM pins")
+        .unwrap()
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)? as u64,
+                (r.get(1)?, r.get::<_, i64>(2)? as u64),
+            ))
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    for r in fake.requests().iter().filter(|r| is_pin_ack(r)) {
+        let token = r.path.rsplit('/').next().unwrap();
+        let (channel, topic) = &pin_channel[token];
+        let recorded = pins.get(channel).unwrap_or_else(|| {
+            panic!("acknowledged pin of channel {channel} is missing after the restart")
+        });
+        assert_eq!(&recorded.0, topic.as_str().unwrap());
+    }
+    // Every pin record points at a message the bot posted in that channel.
+    for (channel, (_, message)) in &pins {
+        let m = fake
+            .message(*message)
+            .unwrap_or_else(|| panic!("pin record of {channel} names an unknown message"));
+        assert_eq!(fake_discord::parse_id(&m["channel_id"]), Some(*channel));
+    }
+    // Every acknowledged press is counted (at most every press sent).
+    let helpful_count: i64 = conn
+        .query_row(
+            "SELECT COALESCE(SUM(helpful), 0) FROM feedback_counts WHERE guild_id = ?1 AND topic = ?2",
+            rusqlite::params![payloads::GUILD_ID as i64, topic],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(
+        (press_acks as i64..=presses_sent as i64).contains(&helpful_count),
+        "{press_acks} presses acknowledged, {presses_sent} sent, {helpful_count} counted"
+    );
+    assert!(pins.len() as u64 >= pin_acks && pins.len() as u64 <= pins_sent);
+
+    // The restarted bot works on that file.
+    let stats = command(
+        &fake,
+        &InteractionSpec::guild("stats").permissions(perms::MODERATOR),
+    )
+    .await;
+    let title = &engine.library().topic(topic).unwrap().title;
+    let shown = stats.visible_text();
+    let line = shown
+        .lines()
+        .find(|l| l.contains(&format!("**{title}**: ")))
+        .unwrap_or_else(|| panic!("{shown}"));
+    assert!(
+        line.contains(&format!(" {helpful_count} helpful")),
+        "{line}"
+    );
+    second.signal("TERM");
+    assert!(second.wait(WAIT).success(), "{}", second.stderr());
+    eprintln!(
+        "burst: {pins_sent} pins and {presses_sent} presses sent; at SIGKILL {pin_acks} pins and \
+         {press_acks} presses acknowledged; after restart {} pins and {helpful_count} presses stored",
+        pins.len()
+    );
+}
+
 /// An unwritable database path and a damaged file are clear errors at
 /// start-up, before connecting; the damaged file is left untouched.
 #[tokio::test(flavor = "multi_thread")]
