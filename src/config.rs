@@ -70,6 +70,9 @@ pub struct DiscordConfig {
     /// Ask for the privileged MESSAGE_CONTENT intent even without
     /// `auto_reply_channels`, so channels pinned with `/pin` get auto-replies.
     pub message_content: bool,
+    /// Seconds a REST call to Discord may take before it is abandoned (and
+    /// logged), so a hung request cannot hold a handler forever.
+    pub request_timeout_seconds: u64,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -115,6 +118,7 @@ impl Default for DiscordConfig {
             channel_replies_per_minute: 6,
             moderator_roles: Vec::new(),
             message_content: false,
+            request_timeout_seconds: 10,
         }
     }
 }
@@ -243,6 +247,13 @@ impl Config {
                 "name a file such as \"boundary-bot.sqlite3\"",
             );
         }
+        if !(1..=300).contains(&d.request_timeout_seconds) {
+            return invalid(
+                "discord.request_timeout_seconds",
+                format!("{} is outside 1 to 300", d.request_timeout_seconds),
+                "use a number of seconds from 1 to 300, such as 10",
+            );
+        }
         if d.channel_replies_per_minute == 0 {
             return invalid(
                 "discord.channel_replies_per_minute",
@@ -308,6 +319,17 @@ mod tests {
         assert_eq!(err.field(), "discord.moderator_roles");
         let err = parse("[storage]\npath = \"\"\n").unwrap_err();
         assert_eq!(err.field(), "storage.path");
+    }
+
+    #[test]
+    fn request_timeout_is_bounded() {
+        let c = parse("[discord]\nrequest_timeout_seconds = 3\n").unwrap();
+        assert_eq!(c.discord.request_timeout_seconds, 3);
+        for bad in ["0", "301"] {
+            let err = parse(&format!("[discord]\nrequest_timeout_seconds = {bad}\n")).unwrap_err();
+            assert_eq!(err.field(), "discord.request_timeout_seconds");
+            assert!(err.to_string().contains("1 to 300"), "{err}");
+        }
     }
 
     #[test]

@@ -173,6 +173,40 @@ async fn a_hanging_rest_call_does_not_block_other_events() {
     bot.shutdown().await;
 }
 
+/// A REST call past `request_timeout_seconds` is abandoned: a `/pin` whose
+/// channel post hangs tells the moderator it could not post (instead of
+/// never answering), records nothing, and the bot goes on answering.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rest_call_past_the_timeout_is_abandoned_and_reported() {
+    let bot = TestBot::start(|c| c.discord.request_timeout_seconds = 1).await;
+    let hung = messages_path(payloads::CHANNEL_ID);
+    bot.fake
+        .set_rest_fault("POST", &hung, Fault::Delay(Duration::from_secs(60)));
+    let spec = InteractionSpec::guild("pin")
+        .permissions(perms::MODERATOR)
+        .option(payloads::opt_string("topic", "gifts"));
+    bot.fake
+        .dispatch("INTERACTION_CREATE", payloads::slash_command(&spec))
+        .await;
+    let followup = format!("/webhooks/{}/{}", FakeDiscord::APPLICATION_ID, spec.token);
+    let told = bot
+        .fake
+        .wait_for_request(|r| r.is("POST", &followup), WAIT)
+        .await;
+    assert!(
+        told.visible_text().contains("couldn't post the guidance"),
+        "{}",
+        told.summary()
+    );
+    let attempts = bot.count_after(0, |r| r.is("POST", &hung)).await;
+    assert_eq!(attempts, 1, "abandoned, not retried");
+    dm_is_answered(&bot, 30).await;
+    bot.fake.clear_rest_faults();
+    let store = SqliteStore::open(&bot.config.storage.path).unwrap();
+    assert!(store.pins(payloads::GUILD_ID).unwrap().is_empty());
+    bot.shutdown().await;
+}
+
 // ----- gateway -----------------------------------------------------------------------------
 
 /// Close 4000 and an abrupt drop (1006) → RESUME of the same session; op 9

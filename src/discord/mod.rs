@@ -278,7 +278,16 @@ pub async fn build_client_with(
     token: &Token,
 ) -> anyhow::Result<Client> {
     let discord = &config.discord;
-    let mut http = HttpBuilder::new(token.expose()).default_allowed_mentions(render::no_mentions());
+    // serenity's default client has no timeout: a hung request would hold
+    // its handler (and leak the task) forever.
+    let client = reqwest::Client::builder()
+        .use_rustls_tls()
+        .timeout(Duration::from_secs(discord.request_timeout_seconds))
+        .build()
+        .context("cannot build the HTTP client")?;
+    let mut http = HttpBuilder::new(token.expose())
+        .client(client)
+        .default_allowed_mentions(render::no_mentions());
     if let Some(base) = &discord.api_base {
         http = http
             .proxy(base.trim_end_matches('/'))
