@@ -11,9 +11,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use boundary_bot::discord::{self, Token};
+use boundary_bot::reply;
 use boundary_bot::store::{GuildSettings, SqliteStore, Store};
 use e2e_support::*;
-use fake_discord::payloads::{self, perms, InteractionSpec, MessageSpec};
+use fake_discord::payloads::{self, perms, ComponentSpec, InteractionSpec, MessageSpec};
 use fake_discord::{FakeDiscord, Fault, Recorded};
 use serde_json::json;
 
@@ -114,11 +115,14 @@ async fn failed_message_sends_are_bounded_and_the_bot_keeps_answering() {
     bot.shutdown().await;
 }
 
-/// An interaction callback answered 429, 500 or 502: at most the failed
-/// callback plus one apology (no storm), and the next command is answered.
+/// An interaction's first response answered 429, 500 or 502: the bot
+/// tries exactly once more, inside Discord's 3-second window, so the member
+/// still gets the real answer; the next command is answered too.
 #[tokio::test(flavor = "multi_thread")]
-async fn failed_interaction_callbacks_are_bounded_and_the_bot_keeps_answering() {
+async fn refused_interaction_callbacks_are_retried_once_within_the_window() {
     let bot = TestBot::start(|_| {}).await;
+    let library = bot.engine.library();
+    let expected = reply::guidance(library, library.topic("gifts").unwrap());
     for (code, fault) in faults() {
         let spec = InteractionSpec::guild("topic").option(payloads::opt_string("name", "gifts"));
         let own = |r: &Recorded| {
@@ -134,17 +138,117 @@ async fn failed_interaction_callbacks_are_bounded_and_the_bot_keeps_answering() 
         bot.fake
             .dispatch("INTERACTION_CREATE", payloads::slash_command(&spec))
             .await;
-        bot.fake
+        let refused = bot
+            .fake
             .wait_for_request_after(mark, |r| own(r) && r.status == code, WAIT)
             .await;
-        topic_command_is_answered(&bot).await;
-        dm_is_answered(&bot, u64::from(code)).await;
-        let attempts = bot.count_after(mark, own).await;
+        let answered = bot
+            .fake
+            .wait_for_request_after(mark, |r| own(r) && r.status < 300, WAIT)
+            .await;
+        assert_renders(&answered, &expected);
+        let gap = answered.at.saturating_duration_since(refused.at);
         assert!(
-            (1..=3).contains(&attempts),
-            "{code}: {attempts} requests for one interaction"
+            gap < Duration::from_millis(2_500),
+            "{code}: retried after {gap:?}, past Discord's 3 s window"
+        );
+        topic_command_is_answered(&bot).await;
+        assert_eq!(
+            bot.count_after(mark, own).await,
+            2,
+            "{code}: one refused response and one retry, nothing more"
         );
     }
+    bot.shutdown().await;
+}
+
+/// Refused twice (the fault outlasts the retry): two attempts, no
+/// apology storm, and the bot keeps answering.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_callback_refused_twice_is_given_up_after_two_attempts() {
+    let bot = TestBot::start(|_| {}).await;
+    for code in [429, 502] {
+        let spec = InteractionSpec::guild("topic").option(payloads::opt_string("name", "gifts"));
+        let path = format!("/interactions/{}/", spec.id);
+        let fault = match code {
+            429 => Fault::RateLimited {
+                retry_after_secs: 0.3,
+                times: 5,
+            },
+            _ => Fault::Status {
+                code,
+                body: json!({"code": 0, "message": "Bad Gateway"}),
+                times: 5,
+            },
+        };
+        bot.fake.set_rest_fault("POST", &path, fault);
+        let mark = bot.fake.request_mark();
+        bot.fake
+            .dispatch("INTERACTION_CREATE", payloads::slash_command(&spec))
+            .await;
+        bot.fake
+            .wait_for_requests_after(mark, 2, |r| r.is_under("POST", &path), WAIT)
+            .await;
+        topic_command_is_answered(&bot).await;
+        let webhook = format!("/webhooks/{}/{}", FakeDiscord::APPLICATION_ID, spec.token);
+        let attempts = bot
+            .count_after(mark, |r| {
+                r.is_under("POST", &path) || r.is_under("POST", &webhook)
+            })
+            .await;
+        assert_eq!(attempts, 2, "{code}: two attempts, then given up");
+        bot.fake.clear_rest_faults();
+    }
+    dm_is_answered(&bot, 40).await;
+    bot.shutdown().await;
+}
+
+/// A button press whose response is rate-limited is answered on the retry
+/// and counted once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rate_limited_button_response_is_retried_and_counted_once() {
+    let bot = TestBot::start(|_| {}).await;
+    let reply = dm_is_answered(&bot, 50).await;
+    let helpful = button_ids(&reply)[0].clone();
+    let topic = helpful.rsplit(':').next().unwrap().to_string();
+    let mut press = ComponentSpec::button(&helpful, reply.response.clone());
+    // The reply was a DM: so is the press.
+    press.interaction.guild_id = None;
+    press.interaction.member_permissions = None;
+    let path = format!("/interactions/{}/", press.interaction.id);
+    bot.fake.set_rest_fault(
+        "POST",
+        &path,
+        Fault::RateLimited {
+            retry_after_secs: 0.3,
+            times: 1,
+        },
+    );
+    let mark = bot.fake.request_mark();
+    bot.fake
+        .dispatch("INTERACTION_CREATE", payloads::component(&press))
+        .await;
+    let answered = bot
+        .fake
+        .wait_for_request_after(mark, |r| r.is_under("POST", &path) && r.status < 300, WAIT)
+        .await;
+    assert!(
+        answered.visible_text().contains("Thank you!"),
+        "{}",
+        answered.summary()
+    );
+    assert_eq!(
+        bot.count_after(mark, |r| r.is_under("POST", &path)).await,
+        2
+    );
+    let store = SqliteStore::open(&bot.config.storage.path).unwrap();
+    let stats = store.stats(0, 0).unwrap();
+    let helpful_count: u64 = stats
+        .iter()
+        .filter(|s| s.topic == topic)
+        .map(|s| s.helpful)
+        .sum();
+    assert_eq!(helpful_count, 1, "counted once");
     bot.shutdown().await;
 }
 

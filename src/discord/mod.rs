@@ -16,6 +16,7 @@
 //! * [`permissions`]: who is a moderator (checked in the bot as well as by
 //!   Discord's `default_member_permissions`).
 //! * [`render`]: `Reply` → embeds, with `allowed_mentions` on every message.
+//! * [`respond`]: interaction responses, with one bounded retry on 429/5xx.
 //! * [`cooldown`], [`alert`], [`logging`].
 
 pub mod alert;
@@ -25,6 +26,7 @@ pub mod events;
 pub mod logging;
 pub mod permissions;
 pub mod render;
+pub mod respond;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -375,7 +377,11 @@ async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
                 error = %error,
                 "command failed"
             );
-            apologise(ctx).await;
+            // When Discord itself refused the answer (after one retry), an
+            // apology through the same interaction would fail the same way.
+            if !respond::is_discord_trouble(&error) {
+                apologise(ctx).await;
+            }
         }
         E::ArgumentParse { ctx, .. } => {
             warn!(command = %ctx.command().name, user = %ctx.author().id, "bad command arguments");
@@ -398,7 +404,7 @@ async fn apologise(ctx: Context<'_>) {
     let reply = reply::help(engine.library(), Surface::Discord);
     let note = "Sorry, something went wrong on my side. Here is how I can help:";
     for r in render::command_replies_with_note(&reply, note, true) {
-        if ctx.send(r).await.is_err() {
+        if respond::send(ctx, r).await.is_err() {
             break;
         }
     }

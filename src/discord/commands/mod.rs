@@ -84,7 +84,7 @@ pub(crate) async fn note(ctx: Context<'_>, title: &str, text: &str) -> Result<()
 /// rest as follow-ups.
 pub(crate) async fn send(ctx: Context<'_>, replies: Vec<CreateReply>) -> Result<(), Error> {
     for reply in replies {
-        ctx.send(reply).await?;
+        super::respond::send(ctx, reply).await?;
     }
     Ok(())
 }

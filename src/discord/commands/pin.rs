@@ -48,7 +48,7 @@ pub async fn pin(
     };
     let guild = ctx.guild_id().expect("moderators are in a guild");
     let channel = channel.unwrap_or(ctx.channel_id());
-    ctx.defer_ephemeral().await?;
+    crate::discord::respond::defer_ephemeral(ctx).await?;
     let http = &ctx.serenity_context().http;
 
     let guidance = reply::guidance(library, topic);

@@ -37,7 +37,7 @@ pub async fn unpin(
         let text = format!("No topic is pinned in <#{channel}>. Nothing was changed.");
         return super::note(ctx, "Nothing to unpin", &text).await;
     };
-    ctx.defer_ephemeral().await?;
+    crate::discord::respond::defer_ephemeral(ctx).await?;
     let message_id = pin.message_id;
     let removed = data
         .db(move |s| s.remove_pin_of_message(channel_id, message_id))

@@ -15,6 +15,7 @@ use tracing::{info, warn};
 
 use super::super::permissions;
 use super::super::render::{self, Feedback};
+use super::super::respond;
 use super::super::{Error, FrameworkContext};
 use crate::reply;
 use crate::store::{self, Count};
@@ -96,10 +97,8 @@ pub async fn handle(fw: FrameworkContext<'_>, press: &ComponentInteraction) -> R
     };
     let note = reply::note(library, title, text);
     let (first, _) = render::component_response(&note, None, true);
-    if let Err(e) = press
-        .create_response(http, CreateInteractionResponse::Message(first))
-        .await
-    {
+    let response = CreateInteractionResponse::Message(first);
+    if let Err(e) = respond::component(http, press, response).await {
         warn!(interaction = %press.id, user = %press.user.id, error = %e, "could not answer feedback press");
     }
     info!(

@@ -9,7 +9,7 @@
 use serenity::all::{ComponentInteraction, CreateInteractionResponse};
 use tracing::{info, warn};
 
-use super::super::{render, Error, FrameworkContext};
+use super::super::{render, respond, Error, FrameworkContext};
 use crate::reply::{self, Surface};
 use crate::store::{self, Count};
 
@@ -59,15 +59,13 @@ pub async fn handle(fw: FrameworkContext<'_>, press: &ComponentInteraction) -> R
         }
     }
     let (first, rest) = render::component_response(&reply, note, ephemeral);
-    if let Err(e) = press
-        .create_response(http, CreateInteractionResponse::Message(first))
-        .await
-    {
+    let response = CreateInteractionResponse::Message(first);
+    if let Err(e) = respond::component(http, press, response).await {
         warn!(interaction = %press.id, user = %press.user.id, error = %e, "could not answer button press");
         return Ok(());
     }
     for followup in rest {
-        if let Err(e) = press.create_followup(http, followup).await {
+        if let Err(e) = respond::component_followup(http, press, followup).await {
             warn!(interaction = %press.id, user = %press.user.id, error = %e, "could not send follow-up");
             break;
         }
