@@ -49,7 +49,8 @@ enum Command {
         #[arg(long)]
         errors: bool,
     },
-    /// Validate the config and responses/; exits non-zero on errors.
+    /// Validate the config, responses/ and where the token comes from (it is
+    /// never printed); exits non-zero on errors.
     Check,
     /// Connect to Discord. The token comes from DISCORD_TOKEN or the config's
     /// `token_file`, never from the command line.
@@ -136,6 +137,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Check) => {
             let (config, engine) = load(config_path).context("check failed")?;
             check(&config, &engine, &mut out)?;
+            let token =
+                boundary_bot::discord::token_status(&config.discord).context("check failed")?;
+            writeln!(out, "{token}")?;
         }
     }
     emit(&out)?;

@@ -157,3 +157,69 @@ fn without_a_token_the_default_is_still_the_offline_console() {
         .unwrap();
     assert!(out.status.success(), "{out:?}");
 }
+
+/// `check` says where the token comes from and whether it is usable, and
+/// never prints it: from DISCORD_TOKEN, from a token file (with a warning
+/// when others can read it), an empty token file (an error naming the
+/// file), and no token at all (fine for the console).
+#[test]
+fn check_reports_the_token_source_and_never_prints_the_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let check = |config: &Path, token: Option<&str>| {
+        let mut cmd = Command::new(BIN);
+        cmd.args(["check", "--config", config.to_str().unwrap()])
+            .env_remove("DISCORD_TOKEN");
+        if let Some(t) = token {
+            cmd.env("DISCORD_TOKEN", t);
+        }
+        let out = cmd.output().unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!text.contains(TOKEN), "the token was printed: {text}");
+        assert!(
+            !text.contains("DO-NOT-LOG"),
+            "part of the token was printed: {text}"
+        );
+        (out.status.success(), text)
+    };
+
+    let plain = write_config(dir.path(), None, None);
+    let (ok, text) = check(&plain, Some(TOKEN));
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("token: set in DISCORD_TOKEN (not shown)"),
+        "{text}"
+    );
+    let (ok, text) = check(&plain, None);
+    assert!(ok, "{text}");
+    assert!(text.contains("token: none"), "{text}");
+
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, format!("Bot {TOKEN}\n")).unwrap();
+    let with_file = write_config(dir.path(), None, Some(&token_file));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |m| std::fs::Permissions::from_mode(m);
+        std::fs::set_permissions(&token_file, mode(0o644)).unwrap();
+        let (ok, text) = check(&with_file, None);
+        assert!(ok, "{text}");
+        assert!(text.contains("other users can read it"), "{text}");
+        std::fs::set_permissions(&token_file, mode(0o600)).unwrap();
+    }
+    let (ok, text) = check(&with_file, None);
+    assert!(ok, "{text}");
+    assert!(text.contains("token: read from"), "{text}");
+    assert!(!text.contains("warning"), "{text}");
+
+    std::fs::write(&token_file, "  \n").unwrap();
+    let (ok, text) = check(&with_file, None);
+    assert!(!ok, "an empty token file fails the check");
+    assert!(
+        text.contains("is empty") && text.contains("token"),
+        "{text}"
+    );
+}

@@ -191,6 +191,31 @@ impl fmt::Debug for Token {
     }
 }
 
+/// For `boundary-bot check`: where `run` would take the token from, and
+/// whether that works, in one line that never contains the token. A
+/// `token_file` that cannot be read or is empty is an error (naming the
+/// file); no token at all is fine for the console and said so.
+pub fn token_status(config: &DiscordConfig) -> anyhow::Result<String> {
+    let in_env =
+        std::env::var_os(TOKEN_ENV).is_some_and(|t| !t.to_string_lossy().trim().is_empty());
+    if in_env {
+        return Ok(format!("token: set in {TOKEN_ENV} (not shown)"));
+    }
+    let Some(path) = &config.token_file else {
+        return Ok(format!(
+            "token: none; `run` needs {TOKEN_ENV} or [discord] token_file (the console needs none)"
+        ));
+    };
+    Token::from_file(path)?;
+    let mut line = format!("token: read from {} (not shown)", path.display());
+    if let Some(mode) = loose_permissions(path) {
+        line.push_str(&format!(
+            "; warning: other users can read it (mode {mode:o}), restrict it with `chmod 600`"
+        ));
+    }
+    Ok(line)
+}
+
 /// The permission bits of `path` if users other than its owner may read
 /// or write it (Unix only), so `run` can warn about a token file.
 pub fn loose_permissions(path: &Path) -> Option<u32> {
