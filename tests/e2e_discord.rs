@@ -844,3 +844,149 @@ async fn resume_after_gateway_drop() {
     assert_eq!(count, 1, "the replayed message was not answered again");
     bot.shutdown().await;
 }
+
+// ----- no echo ---------------------------------------------------------------------------
+
+/// No member text is ever echoed back: every message and command below
+/// carries a canary word (in auto-reply and pinned channels, mentions,
+/// DMs, `/ask` public and private, the context menu, a "did you mean"
+/// press, crisis with its alert, mention and markdown injection, an
+/// unknown topic id), and no request the bot sent, public or private,
+/// holds a canary or the member's text. Replies come from `responses/` only.
+#[tokio::test(flavor = "multi_thread")]
+async fn member_text_is_never_echoed_back() {
+    let bot = TestBot::start(|c| c.discord.auto_reply_channels = vec![AUTO_CHANNEL]).await;
+    let engine = bot.engine.clone();
+    let topics = topic_texts(&engine);
+    let mut n = 0;
+    let mut canary = |text: &str| {
+        n += 1;
+        format!("{text} ibex{n}canary")
+    };
+    let member = |k: u64| payloads::user(OTHER_USER + 100 + k, &format!("m{k}"), false);
+    let mut said: Vec<String> = Vec::new();
+
+    // Messages: auto-reply channel (topic, crisis), mentions (topic, unsure,
+    // injection), a DM.
+    let auto_topic = canary(topics[0]);
+    let auto_crisis = canary(crisis_text(&engine));
+    let mention_topic = canary(topics[1]);
+    let mention_unsure = canary(unsure_text(&engine));
+    let injection = canary(&format!(
+        "@everyone @here <@&{MOD_ROLE}> **{}** ```{}``` [link](https://example.com)",
+        topics[2], topics[2]
+    ));
+    let dm_topic = canary(topics[3 % topics.len()]);
+    let mark = bot.fake.request_mark();
+    for (k, (text, spec)) in [
+        (
+            &auto_topic,
+            MessageSpec::guild(&auto_topic).channel(AUTO_CHANNEL),
+        ),
+        (
+            &auto_crisis,
+            MessageSpec::guild(&auto_crisis).channel(AUTO_CHANNEL),
+        ),
+        (
+            &mention_topic,
+            MessageSpec::guild(&mention_topic).mentioning_bot(),
+        ),
+        (
+            &mention_unsure,
+            MessageSpec::guild(&mention_unsure).mentioning_bot(),
+        ),
+        (&injection, MessageSpec::guild(&injection).mentioning_bot()),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        bot.message(spec.author(member(k as u64))).await;
+        said.push(text.clone());
+    }
+    bot.message(
+        MessageSpec::dm(&dm_topic)
+            .channel(OTHER_DM_CHANNEL)
+            .author(member(9)),
+    )
+    .await;
+    said.push(dm_topic.clone());
+    let auto = format!("/channels/{AUTO_CHANNEL}/messages");
+    let general = format!("/channels/{}/messages", payloads::CHANNEL_ID);
+    bot.fake
+        .wait_for_requests_after(mark, 2, |r| r.is("POST", &auto), WAIT)
+        .await;
+    let in_general = bot
+        .fake
+        .wait_for_requests_after(mark, 3, |r| r.is("POST", &general), WAIT)
+        .await;
+    bot.post_in(mark, ALERT_CHANNEL).await;
+    bot.post_in(mark, OTHER_DM_CHANNEL).await;
+
+    // A "did you mean" press on the unsure mention's answer.
+    let dym = in_general
+        .iter()
+        .find(|r| button_ids(r).iter().any(|id| id.starts_with("topic:")))
+        .expect("a did-you-mean answer");
+    let id = button_ids(dym)
+        .into_iter()
+        .find(|id| id.starts_with("topic:"))
+        .unwrap();
+    let press = ComponentSpec::button(&id, dym.response.clone());
+    bot.fake
+        .dispatch("INTERACTION_CREATE", payloads::component(&press))
+        .await;
+    bot.callback(press.interaction.id, &press.interaction.token)
+        .await;
+
+    // Commands: /ask public and private, a public crisis /ask, the context
+    // menu, and an unknown topic id.
+    for (question, public) in [
+        (canary(topics[0]), true),
+        (canary(topics[1]), false),
+        (canary(crisis_text(&engine)), true),
+    ] {
+        let spec = InteractionSpec::guild("ask")
+            .option(payloads::opt_string("question", &question))
+            .option(payloads::opt_bool("public", public));
+        bot.fake
+            .dispatch("INTERACTION_CREATE", payloads::slash_command(&spec))
+            .await;
+        bot.callback(spec.id, &spec.token).await;
+        said.push(question);
+    }
+    let target_text = canary(topics[1]);
+    let target = MessageSpec::guild(&target_text).author(member(7)).build();
+    let spec = InteractionSpec::guild("Get boundary guidance");
+    bot.fake
+        .dispatch(
+            "INTERACTION_CREATE",
+            payloads::message_context_menu(&spec, &target),
+        )
+        .await;
+    bot.callback(spec.id, &spec.token).await;
+    said.push(target_text);
+    let unknown = canary("no-such-topic");
+    let spec = InteractionSpec::guild("topic").option(payloads::opt_string("name", &unknown));
+    bot.fake
+        .dispatch("INTERACTION_CREATE", payloads::slash_command(&spec))
+        .await;
+    bot.callback(spec.id, &spec.token).await;
+    said.push(unknown);
+    tokio::time::sleep(QUIET).await;
+
+    let sent: Vec<_> = bot
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.method != "GET" && !r.body.is_null())
+        .collect();
+    assert!(sent.len() >= 12, "{} requests", sent.len());
+    for r in &sent {
+        let body = r.body.to_string();
+        assert!(!body.contains("canary"), "echoed: {}", r.summary());
+        for text in &said {
+            assert!(!body.contains(text.as_str()), "echoed: {}", r.summary());
+        }
+    }
+    bot.shutdown().await;
+}
