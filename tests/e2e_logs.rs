@@ -54,7 +54,11 @@ async fn logs_hold_no_message_content_and_no_token() {
     let capture = Capture::default();
     logging::init_with(EnvFilter::new("trace"), capture.clone()).expect("install subscriber");
 
-    let bot = TestBot::start(|c| c.discord.auto_reply_channels = vec![AUTO_CHANNEL]).await;
+    let bot = TestBot::start(|c| {
+        c.discord.auto_reply_channels = vec![AUTO_CHANNEL];
+        c.discord.request_timeout_seconds = 1;
+    })
+    .await;
     let engine = bot.engine.clone();
     // Every text the bot sees carries a canary word that must never be logged.
     let canary = |n: usize, text: &str| format!("{text} quokka{n}canary");
@@ -222,7 +226,73 @@ async fn logs_hold_no_message_content_and_no_token() {
             WAIT,
         )
         .await;
+    // 502 on a channel post and on an interaction callback (retried once).
+    let bad_gateway = || Fault::Status {
+        code: 502,
+        body: json!({"code": 0, "message": "Bad Gateway"}),
+        times: 1,
+    };
+    let gateway_path = format!("/channels/{}/messages", OTHER_DM_CHANNEL + 60);
+    bot.fake
+        .set_rest_fault("POST", &gateway_path, bad_gateway());
+    let mark = bot.fake.request_mark();
+    bot.message(
+        MessageSpec::dm(&canary(12, topic_text(&engine)))
+            .channel(OTHER_DM_CHANNEL + 60)
+            .author(payloads::user(OTHER_USER + 4, "fay", false)),
+    )
+    .await;
+    bot.fake
+        .wait_for_request_after(
+            mark,
+            |r| r.is("POST", &gateway_path) && r.status == 502,
+            WAIT,
+        )
+        .await;
+    let spec = InteractionSpec::guild("ask").option(payloads::opt_string(
+        "question",
+        &canary(13, topic_text(&engine)),
+    ));
+    bot.fake.set_rest_fault(
+        "POST",
+        &format!("/interactions/{}/", spec.id),
+        bad_gateway(),
+    );
+    bot.fake
+        .dispatch("INTERACTION_CREATE", payloads::slash_command(&spec))
+        .await;
+    bot.fake
+        .wait_for_requests_after(
+            mark,
+            2,
+            |r| r.is_under("POST", &format!("/interactions/{}/", spec.id)),
+            WAIT,
+        )
+        .await;
+    // A REST call past the timeout: a /pin whose post hangs.
+    let hung_path = format!("/channels/{}/messages", payloads::CHANNEL_ID);
+    bot.fake
+        .set_rest_fault("POST", &hung_path, Fault::Delay(Duration::from_secs(30)));
+    let spec = InteractionSpec::guild("pin")
+        .permissions(payloads::perms::MODERATOR)
+        .option(payloads::opt_string("topic", "gifts"));
+    bot.fake
+        .dispatch("INTERACTION_CREATE", payloads::slash_command(&spec))
+        .await;
+    let followup = format!("/webhooks/{}/{}", FakeDiscord::APPLICATION_ID, spec.token);
+    bot.fake
+        .wait_for_request(|r| r.is("POST", &followup), WAIT)
+        .await;
     bot.fake.clear_rest_faults();
+    // A busy database: /optout while another connection holds the lock.
+    let locker = rusqlite::Connection::open(&bot.config.storage.path).unwrap();
+    locker.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let spec = InteractionSpec::guild("optout");
+    bot.fake
+        .dispatch("INTERACTION_CREATE", payloads::slash_command(&spec))
+        .await;
+    bot.callback(spec.id, &spec.token).await;
+    locker.execute_batch("ROLLBACK").unwrap();
 
     // A dropped gateway and RESUME.
     bot.fake.drop_gateway().await;
@@ -245,6 +315,28 @@ async fn logs_hold_no_message_content_and_no_token() {
     let err = result.expect_err("rejected token is an error");
     assert!(!format!("{err:#} {err:?}").contains(WRONG_TOKEN));
 
+    // Intents refused (close 4014), through `discord::run`.
+    let fake = FakeDiscord::start().await;
+    let mut config = base_config(&fake);
+    let db = tempfile::tempdir().unwrap();
+    config.storage.path = db.path().join("boundary-bot.sqlite3");
+    config.discord.auto_reply_channels = vec![AUTO_CHANNEL];
+    let run = tokio::spawn({
+        let engine = engine.clone();
+        async move {
+            discord::run(&config, engine, &Token::new(TOKEN))
+                .await
+                .is_err()
+        }
+    });
+    fake.wait_ready(WAIT).await;
+    fake.close_gateway(4014).await;
+    let failed = tokio::time::timeout(WAIT, run)
+        .await
+        .expect("run gives up on refused intents")
+        .expect("run task");
+    assert!(failed, "refused intents end run with an error");
+
     let logs = capture.text();
     assert!(logs.len() > 1000, "logging works at all:\n{logs}");
     for needle in [
@@ -256,6 +348,11 @@ async fn logs_hold_no_message_content_and_no_token() {
         "command failed",
         "gateway session resumed",
         "Discord connection ended",
+        "trying once more",
+        "could not save the opt-out",
+        "database is busy",
+        "could not post",
+        "4014",
         "topic=",
         "user=",
         "message_id=",
