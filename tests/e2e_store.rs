@@ -235,6 +235,14 @@ async fn members_without_rights_are_refused_and_nothing_changes() {
                 vec![payloads::opt_int("state", 1)],
             )],
         ),
+        (
+            "settings",
+            vec![payloads::opt_subcommand(
+                "cooldown",
+                vec![payloads::opt_int("minutes", 1)],
+            )],
+        ),
+        ("settings", vec![payloads::opt_subcommand("show", vec![])]),
     ] {
         let mut spec = InteractionSpec::guild(name).permissions(perms::MEMBER);
         spec.options = options;
@@ -250,6 +258,14 @@ async fn members_without_rights_are_refused_and_nothing_changes() {
     let reload = command(
         &bot,
         &InteractionSpec::guild("reload").permissions(perms::MEMBER),
+    )
+    .await;
+    assert!(reload.visible_text().contains("only the bot's owner"));
+    // Manage Messages is not enough for /reload: it needs an administrator
+    // of the home server (or the application's owner).
+    let reload = command(
+        &bot,
+        &InteractionSpec::guild("reload").permissions(perms::MODERATOR),
     )
     .await;
     assert!(reload.visible_text().contains("only the bot's owner"));
