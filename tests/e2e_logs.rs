@@ -188,87 +188,53 @@ async fn logs_hold_no_message_content_and_no_token() {
             WAIT,
         )
         .await;
-    // 429 with retry_after on a channel post and on an interaction callback.
-    let limited_path = format!("/channels/{}/messages", OTHER_DM_CHANNEL + 50);
-    let limited = || Fault::RateLimited {
-        retry_after_secs: 0.3,
-        times: 1,
-    };
-    bot.fake.set_rest_fault("POST", &limited_path, limited());
-    let mark = bot.fake.request_mark();
-    bot.message(
-        MessageSpec::dm(&canary(10, topic_text(&engine)))
-            .channel(OTHER_DM_CHANNEL + 50)
-            .author(payloads::user(OTHER_USER + 3, "eli", false)),
-    )
-    .await;
-    bot.fake
-        .wait_for_request_after(
-            mark,
-            |r| r.is("POST", &limited_path) && r.status == 429,
-            WAIT,
+    // 429 (with retry_after) and 502, each on a channel post and on an
+    // interaction callback (which is retried once).
+    let faults = [
+        (
+            429,
+            Fault::RateLimited {
+                retry_after_secs: 0.3,
+                times: 1,
+            },
+        ),
+        (
+            502,
+            Fault::Status {
+                code: 502,
+                body: json!({"code": 0, "message": "Bad Gateway"}),
+                times: 1,
+            },
+        ),
+    ];
+    for (n, (code, fault)) in faults.into_iter().enumerate() {
+        let n = n as u64;
+        let channel = OTHER_DM_CHANNEL + 50 + n;
+        let path = format!("/channels/{channel}/messages");
+        bot.fake.set_rest_fault("POST", &path, fault.clone());
+        let mark = bot.fake.request_mark();
+        bot.message(
+            MessageSpec::dm(&canary(10 + 2 * n as usize, topic_text(&engine)))
+                .channel(channel)
+                .author(payloads::user(OTHER_USER + 3 + n, "eli", false)),
         )
         .await;
-    let spec = InteractionSpec::guild("ask").option(payloads::opt_string(
-        "question",
-        &canary(11, topic_text(&engine)),
-    ));
-    bot.fake
-        .set_rest_fault("POST", &format!("/interactions/{}/", spec.id), limited());
-    bot.fake
-        .dispatch("INTERACTION_CREATE", payloads::slash_command(&spec))
-        .await;
-    bot.fake
-        .wait_for_requests_after(
-            mark,
-            2,
-            |r| r.is_under("POST", &format!("/interactions/{}/", spec.id)),
-            WAIT,
-        )
-        .await;
-    // 502 on a channel post and on an interaction callback (retried once).
-    let bad_gateway = || Fault::Status {
-        code: 502,
-        body: json!({"code": 0, "message": "Bad Gateway"}),
-        times: 1,
-    };
-    let gateway_path = format!("/channels/{}/messages", OTHER_DM_CHANNEL + 60);
-    bot.fake
-        .set_rest_fault("POST", &gateway_path, bad_gateway());
-    let mark = bot.fake.request_mark();
-    bot.message(
-        MessageSpec::dm(&canary(12, topic_text(&engine)))
-            .channel(OTHER_DM_CHANNEL + 60)
-            .author(payloads::user(OTHER_USER + 4, "fay", false)),
-    )
-    .await;
-    bot.fake
-        .wait_for_request_after(
-            mark,
-            |r| r.is("POST", &gateway_path) && r.status == 502,
-            WAIT,
-        )
-        .await;
-    let spec = InteractionSpec::guild("ask").option(payloads::opt_string(
-        "question",
-        &canary(13, topic_text(&engine)),
-    ));
-    bot.fake.set_rest_fault(
-        "POST",
-        &format!("/interactions/{}/", spec.id),
-        bad_gateway(),
-    );
-    bot.fake
-        .dispatch("INTERACTION_CREATE", payloads::slash_command(&spec))
-        .await;
-    bot.fake
-        .wait_for_requests_after(
-            mark,
-            2,
-            |r| r.is_under("POST", &format!("/interactions/{}/", spec.id)),
-            WAIT,
-        )
-        .await;
+        bot.fake
+            .wait_for_request_after(mark, |r| r.is("POST", &path) && r.status == code, WAIT)
+            .await;
+        let spec = InteractionSpec::guild("ask").option(payloads::opt_string(
+            "question",
+            &canary(11 + 2 * n as usize, topic_text(&engine)),
+        ));
+        let callback = format!("/interactions/{}/", spec.id);
+        bot.fake.set_rest_fault("POST", &callback, fault);
+        bot.fake
+            .dispatch("INTERACTION_CREATE", payloads::slash_command(&spec))
+            .await;
+        bot.fake
+            .wait_for_requests_after(mark, 2, |r| r.is_under("POST", &callback), WAIT)
+            .await;
+    }
     // A REST call past the timeout: a /pin whose post hangs.
     let hung_path = format!("/channels/{}/messages", payloads::CHANNEL_ID);
     bot.fake
