@@ -92,7 +92,7 @@ pub async fn pin(
             warn!(guild = %guild, channel = %channel, error = %e, "/pin: could not save");
             take_down(http, channel, &posted, true).await;
             let text = format!(
-                "{} I took the message down again.",
+                "{} (I took the guidance message down again.)",
                 super::not_done("save the pin", &e)
             );
             return super::note(ctx, "Could not pin", &text).await;
