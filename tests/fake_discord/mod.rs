@@ -270,7 +270,13 @@ pub(crate) struct State {
     /// When set, REST (except GET /gateway, which Discord serves unauthenticated) answers 401
     /// and IDENTIFY is closed with 4004 unless the token is this one.
     pub(crate) required_token: Option<String>,
+    /// Set by [`FakeDiscord::tap_requests`] (long load runs): requests go to it and are recorded
+    /// only if it says so. `None` (the default) records everything.
+    pub(crate) tap: Option<RequestTap>,
 }
+
+/// See [`FakeDiscord::tap_requests`].
+pub(crate) type RequestTap = Box<dyn FnMut(&Recorded) -> bool + Send>;
 
 pub(crate) struct Shared {
     pub(crate) addr: SocketAddr,
@@ -293,7 +299,11 @@ impl Shared {
     }
 
     pub(crate) fn log_gateway(&self, line: String) {
-        self.lock().gateway_log.push(line);
+        let mut st = self.lock();
+        // With a tap (long load runs) the per-frame lines would grow with the traffic.
+        if st.tap.is_none() {
+            st.gateway_log.push(line);
+        }
     }
 }
 
@@ -686,6 +696,17 @@ impl FakeDiscord {
     }
 
     // ----- REST ----------------------------------------------------------------------------
+
+    /// Opt-in, for long load runs, so that the fake's memory does not grow with the traffic
+    /// (by default every request, every message and every gateway frame is kept). From now on
+    /// each REST request is handed to `tap` as it is answered, under the fake's lock, and is
+    /// recorded in [`requests`](Self::requests) only if `tap` returns true (`index` then counts
+    /// recorded requests only). Messages created or edited through REST are no longer stored (a
+    /// later GET of a new one answers 404), and the gateway log gets no more per-frame lines
+    /// (dispatches, ops, READY); connection lines are still written.
+    pub fn tap_requests(&self, tap: impl FnMut(&Recorded) -> bool + Send + 'static) {
+        self.shared.lock().tap = Some(Box::new(tap));
+    }
 
     /// Every REST request so far.
     pub fn requests(&self) -> Vec<Recorded> {
