@@ -87,6 +87,18 @@ fn status_mib(field: &str) -> f64 {
         .unwrap_or(0.0)
 }
 
+/// A whole-number `/proc/self/status` field, such as `Threads:`.
+fn status_field(field: &str) -> Option<u64> {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()?
+        .lines()
+        .find(|l| l.starts_with(field))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
 /// RSS now, and RSS after glibc returned its free pages to the system
 /// (`malloc_trim`), which is closer to the memory actually in use.
 fn rss_pair() -> (f64, f64) {
@@ -274,10 +286,7 @@ fn answered(fake: &FakeDiscord, lean: bool, tally: &Mutex<Tally>, mark: usize) -
     if lean {
         tally.lock().unwrap_or_else(|e| e.into_inner()).answered
     } else {
-        fake.requests()[mark..]
-            .iter()
-            .filter(|r| replied_to(r).is_some())
-            .count()
+        fake.count_requests_after(mark, |r| replied_to(r).is_some())
     }
 }
 
@@ -490,8 +499,10 @@ async fn run(spec: Spec) {
     }
     println!(
         "  RSS: {rss_start:.1} MiB at start, {rss_idle:.1} MiB with the bot idle and the plan built, \
-         {rss_end:.1} MiB at the end ({rss_end_trimmed:.1} MiB after malloc_trim), peak {:.1} MiB",
-        status_mib("VmHWM:")
+         {rss_end:.1} MiB at the end ({rss_end_trimmed:.1} MiB after malloc_trim), peak {:.1} MiB; \
+         {} threads at the end (tokio keeps idle blocking threads for 10 s)",
+        status_mib("VmHWM:"),
+        status_field("Threads:").unwrap_or(0)
     );
     if !spec.lean {
         // The size of one copy of the log (what `requests()` returns; the

@@ -69,7 +69,14 @@ pub struct Data {
     /// Feedback presses already counted, per (message, member, kind), so a
     /// member cannot inflate a count; in memory only, expiring.
     feedback_seen: Mutex<HashMap<(u64, u64, u8), Instant>>,
+    /// Permits for store calls in flight (see [`Data::db`]).
+    db_slots: tokio::sync::Semaphore,
 }
+
+/// Store calls running at once on the blocking pool. The SQLite store has
+/// one connection, so more would only park threads on its mutex; the rest
+/// wait here, asynchronously, without a thread each.
+const DB_CALLS_IN_FLIGHT: usize = 2;
 
 /// How long a feedback press is remembered for de-duplication.
 const FEEDBACK_MEMORY: Duration = Duration::from_secs(24 * 60 * 60);
@@ -84,6 +91,7 @@ impl Data {
             message_content: intents(config).contains(GatewayIntents::MESSAGE_CONTENT),
             owners: Vec::new(),
             feedback_seen: Mutex::new(HashMap::new()),
+            db_slots: tokio::sync::Semaphore::new(DB_CALLS_IN_FLIGHT),
         }
     }
 
@@ -94,19 +102,20 @@ impl Data {
 
     /// Runs a [`Store`] call on tokio's blocking pool. A call may wait for a
     /// locked database (up to the store's busy timeout), and that wait must
-    /// never hold up other events on the async workers.
+    /// never hold up other events on the async workers. At most
+    /// [`DB_CALLS_IN_FLIGHT`] run at once, so a burst of events cannot grow
+    /// the blocking pool to hundreds of threads.
     pub async fn db<T: Send + 'static>(
         &self,
         call: impl FnOnce(&dyn Store) -> StoreResult<T> + Send + 'static,
     ) -> StoreResult<T> {
+        let stopped =
+            |e: &dyn fmt::Display| StoreError::Failed(format!("the database call stopped: {e}"));
+        let _slot = self.db_slots.acquire().await.map_err(|e| stopped(&e))?;
         let store = self.store.clone();
         tokio::task::spawn_blocking(move || call(store.as_ref()))
             .await
-            .unwrap_or_else(|e| {
-                Err(StoreError::Failed(format!(
-                    "the database call stopped: {e}"
-                )))
-            })
+            .unwrap_or_else(|e| Err(stopped(&e)))
     }
 
     /// Records a feedback press; false if this member already pressed this

@@ -713,6 +713,18 @@ impl FakeDiscord {
         self.shared.lock().requests.clone()
     }
 
+    /// How many requests recorded since `mark` match `pred`, counted in place (no copy of the
+    /// log, which [`requests`](Self::requests) makes).
+    pub fn count_requests_after(&self, mark: usize, pred: impl Fn(&Recorded) -> bool) -> usize {
+        self.shared
+            .lock()
+            .requests
+            .iter()
+            .skip(mark)
+            .filter(|r| pred(r))
+            .count()
+    }
+
     /// The number of requests recorded so far; pass it to the `*_after` waiters to look only at
     /// later requests.
     pub fn request_mark(&self) -> usize {
