@@ -836,6 +836,16 @@ async fn a_locked_database_gets_a_polite_busy_answer_and_changes_nothing() {
     .await;
     let r = bot.post_in(mark, OTHER_DM_CHANNEL).await;
     assert_renders(&r, &bot.expected(text));
+    // "Helpful" on it: thanked, but not counted, so not remembered either.
+    let helpful = button_ids(&r)[0].clone();
+    let press = || {
+        let mut p = ComponentSpec::button(&helpful, r.response.clone());
+        p.interaction.guild_id = None;
+        p.interaction.member_permissions = None;
+        p
+    };
+    let cb = press_button(&bot, press()).await;
+    assert!(cb.visible_text().contains("Thank you!"), "{}", cb.summary());
     let mark = bot.fake.request_mark();
     bot.message(MessageSpec::guild(crisis_text(&bot.engine)).channel(AUTO_CHANNEL))
         .await;
@@ -863,6 +873,11 @@ async fn a_locked_database_gets_a_polite_busy_answer_and_changes_nothing() {
         .visible_text()
         .contains("9 minutes"));
     assert!(store.opted_out(payloads::USER_ID).unwrap());
+    // The member's second press counts (the failed one was forgotten).
+    let cb = press_button(&bot, press()).await;
+    assert!(cb.visible_text().contains("Thank you!"), "{}", cb.summary());
+    let helpful_count: u64 = store.stats(0, 0).unwrap().iter().map(|s| s.helpful).sum();
+    assert_eq!(helpful_count, 1);
     bot.shutdown().await;
 }
 

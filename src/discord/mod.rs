@@ -43,7 +43,7 @@ use tracing::{error, info, warn};
 use crate::config::{Config, DiscordConfig};
 use crate::live::LiveEngine;
 use crate::reply::{self, Surface};
-use crate::store::{SqliteStore, Store, StoreError, StoreResult};
+use crate::store::{Count, SqliteStore, Store, StoreError, StoreResult};
 use crate::Engine;
 
 pub type Error = anyhow::Error;
@@ -116,6 +116,31 @@ impl Data {
         tokio::task::spawn_blocking(move || call(store.as_ref()))
             .await
             .unwrap_or_else(|e| Err(stopped(&e)))
+    }
+
+    /// Adds one to each of `what` for `topic` in `guild` (0 for DMs) today.
+    pub async fn count(&self, guild: u64, topic: &str, what: &'static [Count]) -> StoreResult<()> {
+        let (topic, now) = (topic.to_string(), crate::store::now());
+        self.db(move |s| {
+            what.iter()
+                .try_for_each(|w| s.count(guild, &topic, *w, now))
+        })
+        .await
+    }
+
+    /// Counts a topic reply sent (guild, topic and day only; nothing about
+    /// the member); a failure is logged, never shown.
+    pub async fn count_reply(&self, guild: u64, topic: &str, what: &'static [Count]) {
+        if let Err(e) = self.count(guild, topic, what).await {
+            warn!(error = %e, "could not count a reply");
+        }
+    }
+
+    /// Forgets a feedback press whose count could not be saved, so the
+    /// member may press again.
+    pub fn forget_feedback(&self, message: u64, user: u64, kind: u8) {
+        let mut seen = self.feedback_seen.lock().unwrap_or_else(|e| e.into_inner());
+        seen.remove(&(message, user, kind));
     }
 
     /// Records a feedback press; false if this member already pressed this

@@ -18,7 +18,7 @@ pub mod topics;
 pub mod unpin;
 
 use poise::CreateReply;
-use tracing::{info, warn};
+use tracing::info;
 
 use super::{Context, Data, Error};
 use crate::store::StoreError;
@@ -47,14 +47,9 @@ pub fn all() -> Vec<poise::Command<Data, Error>> {
 pub(crate) async fn count_reply(ctx: Context<'_>, topic: Option<&str>) {
     if let Some(topic) = topic {
         let guild = ctx.guild_id().map_or(0, |g| g.get());
-        let (topic, now) = (topic.to_string(), crate::store::now());
-        let result = ctx
-            .data()
-            .db(move |s| s.count(guild, &topic, crate::store::Count::Reply, now))
+        ctx.data()
+            .count_reply(guild, topic, &[crate::store::Count::Reply])
             .await;
-        if let Err(e) = result {
-            warn!(error = %e, "could not count a reply");
-        }
     }
 }
 

@@ -18,7 +18,7 @@ use super::super::render::{self, Feedback};
 use super::super::respond;
 use super::super::{Error, FrameworkContext};
 use crate::reply;
-use crate::store::{self, Count};
+use crate::store::Count;
 
 pub const FORGED: &str = "Sorry, I don't recognise that button. Nothing was changed.";
 pub const THANKS_HELPFUL: &str =
@@ -59,15 +59,16 @@ pub async fn handle(fw: FrameworkContext<'_>, press: &ComponentInteraction) -> R
             if !data.first_feedback(press.message.id.get(), press.user.id.get(), f.kind()) {
                 ("Feedback", ALREADY, "repeat")
             } else {
-                let (what, text) = match f {
-                    Feedback::Helpful(_) => (Count::Helpful, THANKS_HELPFUL),
-                    _ => (Count::NotHelpful, THANKS_NOT_ASKED),
+                let (what, text): (&'static [Count], _) = match f {
+                    Feedback::Helpful(_) => (&[Count::Helpful], THANKS_HELPFUL),
+                    _ => (&[Count::NotHelpful], THANKS_NOT_ASKED),
                 };
-                let (topic, now) = (topic.to_string(), store::now());
-                match data.db(move |s| s.count(guild, &topic, what, now)).await {
+                match data.count(guild, topic, what).await {
                     Ok(()) => ("Feedback", text, "counted"),
                     Err(e) => {
                         warn!(error = %e, "could not count feedback");
+                        // Not counted: the member may press again.
+                        data.forget_feedback(press.message.id.get(), press.user.id.get(), f.kind());
                         ("Feedback", text, "not-counted")
                     }
                 }

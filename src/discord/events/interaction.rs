@@ -11,7 +11,7 @@ use tracing::{info, warn};
 
 use super::super::{render, respond, Error, FrameworkContext};
 use crate::reply::{self, Surface};
-use crate::store::{self, Count};
+use crate::store::Count;
 
 pub const UNKNOWN_TOPIC_NOTE: &str =
     "Sorry, I don't know that topic. Here are the topics I can help with:";
@@ -47,16 +47,8 @@ pub async fn handle(fw: FrameworkContext<'_>, press: &ComponentInteraction) -> R
     };
     if let Some(topic) = topic {
         let guild = press.guild_id.map_or(0, |g| g.get());
-        let (topic, now) = (topic.id.clone(), store::now());
-        let counted = data
-            .db(move |s| {
-                s.count(guild, &topic, Count::Reply, now)?;
-                s.count(guild, &topic, Count::DidYouMean, now)
-            })
+        data.count_reply(guild, &topic.id, &[Count::Reply, Count::DidYouMean])
             .await;
-        if let Err(e) = counted {
-            warn!(error = %e, "could not count a reply");
-        }
     }
     let (first, rest) = render::component_response(&reply, note, ephemeral);
     let response = CreateInteractionResponse::Message(first);

@@ -34,7 +34,7 @@ use super::super::cooldown::{Gate, Suppressed};
 use super::super::{render, Data, Error, FrameworkContext};
 use crate::classify::Outcome;
 use crate::reply::{self, Surface};
-use crate::store::{self, Count, Store};
+use crate::store::Count;
 
 /// Why the bot is looking at a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -220,11 +220,8 @@ pub async fn handle(fw: FrameworkContext<'_>, msg: &Message) -> Result<(), Error
     }
     if sent > 0 {
         if let Outcome::Topic(topic) = outcome {
-            let count =
-                move |s: &dyn Store| s.count(guild.unwrap_or(0), topic, Count::Reply, store::now());
-            if let Err(e) = data.db(count).await {
-                warn!(error = %e, "could not count a reply");
-            }
+            data.count_reply(guild.unwrap_or(0), topic, &[Count::Reply])
+                .await;
         }
         info!(
             guild = ?msg.guild_id.map(|g| g.get()),
