@@ -356,14 +356,7 @@ async fn context_menu_guidance_and_crisis_alert() {
     let target = MessageSpec::guild(text)
         .author(payloads::user(OTHER_USER, "bea", false))
         .build();
-    let spec = InteractionSpec::guild("Get boundary guidance");
-    bot.fake
-        .dispatch(
-            "INTERACTION_CREATE",
-            payloads::message_context_menu(&spec, &target),
-        )
-        .await;
-    let r = bot.callback(spec.id, &spec.token).await;
+    let r = bot.context_menu(&target).await;
     assert_eq!(flags(&r) & EPHEMERAL, EPHEMERAL);
     assert_renders(&r, &bot.expected(text));
 
@@ -372,14 +365,7 @@ async fn context_menu_guidance_and_crisis_alert() {
     let target = MessageSpec::guild(crisis)
         .author(payloads::user(OTHER_USER, "bea", false))
         .build();
-    let spec = InteractionSpec::guild("Get boundary guidance");
-    bot.fake
-        .dispatch(
-            "INTERACTION_CREATE",
-            payloads::message_context_menu(&spec, &target),
-        )
-        .await;
-    let r = bot.callback(spec.id, &spec.token).await;
+    let r = bot.context_menu(&target).await;
     assert_eq!(flags(&r) & EPHEMERAL, EPHEMERAL);
     assert_renders(&r, &reply::crisis(bot.engine.library()));
     let alert = bot.post_in(mark, ALERT_CHANNEL).await;
@@ -956,14 +942,7 @@ async fn member_text_is_never_echoed_back() {
     }
     let target_text = canary(topics[1]);
     let target = MessageSpec::guild(&target_text).author(member(7)).build();
-    let spec = InteractionSpec::guild("Get boundary guidance");
-    bot.fake
-        .dispatch(
-            "INTERACTION_CREATE",
-            payloads::message_context_menu(&spec, &target),
-        )
-        .await;
-    bot.callback(spec.id, &spec.token).await;
+    bot.context_menu(&target).await;
     said.push(target_text);
     let unknown = canary("no-such-topic");
     let spec = InteractionSpec::guild("topic").option(payloads::opt_string("name", &unknown));

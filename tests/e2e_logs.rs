@@ -123,14 +123,7 @@ async fn logs_hold_no_message_content_and_no_token() {
         .await;
     bot.callback(spec.id, &spec.token).await;
     let target = MessageSpec::guild(&crisis).build();
-    let spec = InteractionSpec::guild("Get boundary guidance");
-    bot.fake
-        .dispatch(
-            "INTERACTION_CREATE",
-            payloads::message_context_menu(&spec, &target),
-        )
-        .await;
-    bot.callback(spec.id, &spec.token).await;
+    bot.context_menu(&target).await;
     let forged = ComponentSpec::button("topic:quokka7canary", target.clone());
     bot.fake
         .dispatch("INTERACTION_CREATE", payloads::component(&forged))

@@ -269,6 +269,19 @@ impl TestBot {
             .await
     }
 
+    /// Clicks "Get boundary guidance" on `target` (a message payload) as
+    /// [`payloads::USER_ID`]; returns the interaction callback.
+    pub async fn context_menu(&self, target: &Value) -> Recorded {
+        let spec = crate::fake_discord::payloads::InteractionSpec::guild("Get boundary guidance");
+        self.fake
+            .dispatch(
+                "INTERACTION_CREATE",
+                payloads::message_context_menu(&spec, target),
+            )
+            .await;
+        self.callback(spec.id, &spec.token).await
+    }
+
     /// Asserts that no message is posted in `channel` (since `mark`).
     pub async fn no_post_in(&self, mark: usize, channel: u64) {
         let path = format!("/channels/{channel}/messages");
