@@ -1,13 +1,21 @@
-//! Criterion benchmark of `classify` on short (<= 80 chars) and long
-//! (~1,000 chars) messages, against a naive strsim baseline measured in the
-//! same run: normalised Levenshtein of the whole message against every
-//! example question in `responses/`. Prints per-message medians and ratios.
+//! Criterion benchmark of the classifier's stages on short (<= 80 chars)
+//! and long (~1,000 chars) messages, against a naive strsim baseline
+//! measured in the same run: normalised Levenshtein of the whole message
+//! against every example question in `responses/`. Prints per-message
+//! medians and ratios.
+//!
+//! - `first-stage`: the fuzzy lexicon, feature extraction and the learned
+//!   heads (what every message costs).
+//! - `semantic`: the embedding model plus the hybrid heads (what a message
+//!   the first stage cannot decide costs); only with the model installed in
+//!   `models/all-MiniLM-L6-v2` (or `BOUNDARY_BOT_MODEL_DIR`).
 //!
 //! Run: `cargo bench --bench classify`
 
 use std::hint::black_box;
 use std::path::Path;
 
+use boundary_bot::classify::Stage;
 use boundary_bot::config::Config;
 use boundary_bot::Engine;
 use criterion::{criterion_group, Criterion};
@@ -35,10 +43,14 @@ between sessions? how much is too much? i don't want to ruin the relationship be
 going right now and i really don't want to lose her or have her think i'm too needy.";
 
 fn engine() -> Engine {
-    let config = Config {
-        responses_dir: Path::new(env!("CARGO_MANIFEST_DIR")).join("responses"),
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut config = Config {
+        responses_dir: root.join("responses"),
         ..Config::default()
     };
+    config.classifier.model_dir = std::env::var_os("BOUNDARY_BOT_MODEL_DIR")
+        .map(Into::into)
+        .unwrap_or_else(|| root.join("models/all-MiniLM-L6-v2"));
     Engine::load(&config).expect("responses/ loads")
 }
 
@@ -76,17 +88,16 @@ fn bench(c: &mut Criterion) {
         LONG.len()
     );
 
-    let mut g = c.benchmark_group("classify");
+    let first = |text: &str| engine.classifier().run(text, Stage::Learned).classification;
+    let mut g = c.benchmark_group("first-stage");
     g.bench_function("short", |b| {
         let mut i = 0;
         b.iter(|| {
             i = (i + 1) % SHORT.len();
-            black_box(engine.classify(black_box(SHORT[i])))
+            black_box(first(black_box(SHORT[i])))
         })
     });
-    g.bench_function("long", |b| {
-        b.iter(|| black_box(engine.classify(black_box(LONG))))
-    });
+    g.bench_function("long", |b| b.iter(|| black_box(first(black_box(LONG)))));
     // Cost must stay linear in length: 10 KB and 100 KB of the long story.
     let ten_kb: String = LONG
         .repeat(10_240 / LONG.len() + 1)
@@ -99,13 +110,32 @@ fn bench(c: &mut Criterion) {
         .take(102_400)
         .collect();
     g.sample_size(20);
-    g.bench_function("10kb", |b| {
-        b.iter(|| black_box(engine.classify(black_box(&ten_kb))))
-    });
+    g.bench_function("10kb", |b| b.iter(|| black_box(first(black_box(&ten_kb)))));
     g.bench_function("100kb", |b| {
-        b.iter(|| black_box(engine.classify(black_box(&hundred_kb))))
+        b.iter(|| black_box(first(black_box(&hundred_kb))))
     });
     g.finish();
+
+    if let Some(semantic) = engine.classifier().semantic() {
+        let classifier = engine.classifier();
+        let heavy = |text: &str| {
+            let reading = classifier.lexicon().read(text);
+            semantic.classify_hybrid(classifier, text, &reading)
+        };
+        let mut g = c.benchmark_group("semantic");
+        g.sample_size(20);
+        g.bench_function("short", |b| {
+            let mut i = 0;
+            b.iter(|| {
+                i = (i + 1) % SHORT.len();
+                black_box(heavy(black_box(SHORT[i])))
+            })
+        });
+        g.bench_function("long", |b| b.iter(|| black_box(heavy(black_box(LONG)))));
+        g.finish();
+    } else {
+        println!("semantic stage not benchmarked: no model folder (run scripts/fetch-model.sh)");
+    }
 
     let mut g = c.benchmark_group("naive");
     g.bench_function("short", |b| {
@@ -141,8 +171,8 @@ fn main() {
     benches();
     Criterion::default().configure_from_args().final_summary();
     if let (Some(ten), Some(hundred)) = (
-        median_ns("classify", "10kb"),
-        median_ns("classify", "100kb"),
+        median_ns("first-stage", "10kb"),
+        median_ns("first-stage", "100kb"),
     ) {
         println!(
             "\nlength scaling: 10 KB {:.2} ms, 100 KB {:.2} ms (x{:.1} for 10x the text; target < 50 ms at 100 KB)",
@@ -153,13 +183,17 @@ fn main() {
     }
     println!("\nper-message medians (this run):");
     for size in ["short", "long"] {
-        if let (Some(ours), Some(base)) = (median_ns("classify", size), median_ns("naive", size)) {
+        if let (Some(ours), Some(base)) = (median_ns("first-stage", size), median_ns("naive", size))
+        {
             println!(
-                "  {size:<5}  classify {:>9.2} µs   naive strsim {:>9.2} µs   naive/classify = {:.1}x",
+                "  {size:<5}  first stage {:>9.2} µs   naive strsim {:>9.2} µs   naive/first = {:.1}x",
                 ours / 1000.0,
                 base / 1000.0,
                 base / ours
             );
+        }
+        if let Some(heavy) = median_ns("semantic", size) {
+            println!("  {size:<5}  semantic stage {:>9.2} µs", heavy / 1000.0);
         }
     }
 }

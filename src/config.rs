@@ -11,6 +11,9 @@ use serde::Deserialize;
 
 use crate::error::{LoadError, LoadErrorKind};
 
+/// Where the semantic stage's model is looked for by default.
+pub const DEFAULT_MODEL_DIR: &str = "models/all-MiniLM-L6-v2";
+
 /// The file read when `--config` is not given.
 pub const DEFAULT_CONFIG_PATH: &str = "config.toml";
 
@@ -34,9 +37,18 @@ pub struct Config {
 #[serde(deny_unknown_fields, default)]
 pub struct ClassifierConfig {
     /// Confidence (0..1) a topic needs before the bot answers with it.
-    pub threshold: f32,
+    /// Without it, the threshold chosen on the dev split (stored in the
+    /// weights file) applies.
+    pub threshold: Option<f32>,
     /// Candidates below this confidence are not offered as "did you mean".
-    pub suggest_floor: f32,
+    /// Without it, the weights file's value applies.
+    pub suggest_floor: Option<f32>,
+    /// Folder holding the sentence-embedding model (all-MiniLM-L6-v2:
+    /// config.json, model.safetensors, tokenizer.json) for the semantic
+    /// stage. Relative paths are resolved against the config file's folder.
+    /// When the folder does not exist, the bot runs on the first stage and
+    /// its learned weights alone (`check` says which stages are active).
+    pub model_dir: PathBuf,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -97,8 +109,9 @@ impl Default for Config {
 impl Default for ClassifierConfig {
     fn default() -> Self {
         Self {
-            threshold: 0.4,
-            suggest_floor: 0.2,
+            threshold: None,
+            suggest_floor: None,
+            model_dir: PathBuf::from(DEFAULT_MODEL_DIR),
         }
     }
 }
@@ -157,7 +170,11 @@ impl Config {
             };
         let mut config = Self::parse(&file, &text)?;
         if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
-            for path in [&mut config.responses_dir, &mut config.storage.path] {
+            for path in [
+                &mut config.responses_dir,
+                &mut config.storage.path,
+                &mut config.classifier.model_dir,
+            ] {
                 if !path.is_absolute() {
                     *path = dir.join(&*path);
                 }
@@ -186,22 +203,22 @@ impl Config {
             ))
         };
         let c = &self.classifier;
-        if !(c.threshold > 0.0 && c.threshold <= 1.0) {
+        if let Some(t) = c.threshold.filter(|t| !(*t > 0.0 && *t <= 1.0)) {
             return invalid(
                 "classifier.threshold",
-                format!("{} is outside 0 < threshold <= 1", c.threshold),
-                "use a value such as 0.5 (higher means fewer, surer replies)",
+                format!("{t} is outside 0 < threshold <= 1"),
+                "use a value such as 0.5 (higher means fewer, surer replies), or remove it to use the threshold chosen in training",
             );
         }
-        if !(c.suggest_floor >= 0.0 && c.suggest_floor <= c.threshold) {
-            return invalid(
-                "classifier.suggest_floor",
-                format!(
-                    "{} must be between 0 and classifier.threshold ({})",
-                    c.suggest_floor, c.threshold
-                ),
-                "use a value such as 0.25",
-            );
+        if let Some(f) = c.suggest_floor {
+            let top = c.threshold.unwrap_or(1.0);
+            if !(f >= 0.0 && f <= top) {
+                return invalid(
+                    "classifier.suggest_floor",
+                    format!("{f} must be between 0 and classifier.threshold ({top})"),
+                    "use a value such as 0.2",
+                );
+            }
         }
         let d = &self.discord;
         if let Some(base) = &d.api_base {

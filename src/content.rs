@@ -16,7 +16,7 @@ use crate::error::{LoadError, LoadErrorKind};
 
 /// The topic ids. They are fixed: each is the name of a file in `responses/`
 /// and a label in the evaluation data.
-pub const TOPIC_IDS: [&str; 12] = [
+pub const TOPIC_IDS: [&str; 17] = [
     "letters",
     "referral",
     "friendship",
@@ -29,6 +29,11 @@ pub const TOPIC_IDS: [&str; 12] = [
     "gifts",
     "ending-therapy",
     "reporting-concerns",
+    "breaks-and-absences",
+    "ruptures-and-self-disclosure",
+    "fees-and-missed-sessions",
+    "young-people",
+    "online-therapy",
 ];
 
 /// Files in `responses/` that are not topics.

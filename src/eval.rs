@@ -8,6 +8,7 @@ use std::path::Path;
 use anyhow::{bail, Context};
 use serde::{Deserialize, Serialize};
 
+use crate::classify::{Classification, CrisisTier, Outcome, Stage};
 use crate::Engine;
 
 /// One labelled message. Unknown keys are ignored.
@@ -18,10 +19,13 @@ pub struct Row {
     pub label: String,
     #[serde(default)]
     pub also: Vec<String>,
+    /// The labeller's own `high` or `medium`, when given.
+    #[serde(default)]
+    pub confidence: Option<String>,
 }
 
 impl Row {
-    fn accepts(&self, predicted: &str) -> bool {
+    pub fn accepts(&self, predicted: &str) -> bool {
         self.label == predicted || self.also.iter().any(|a| a == predicted)
     }
 }
@@ -81,8 +85,61 @@ pub struct Report {
     pub per_label: BTreeMap<String, LabelScores>,
     /// label -> predicted -> count
     pub confusion: BTreeMap<String, BTreeMap<String, usize>>,
+    /// Crisis rows that reached at least the `possible-crisis` watch tier.
+    pub crisis_watch_recall: f64,
+    /// Non-crisis rows put in the watch tier (but not crisis).
+    pub watch_rate: f64,
+    /// Topic answers binned by confidence: is the confidence the share right?
+    pub calibration: Vec<CalibrationBin>,
+    /// Expected calibration error of the topic answers.
+    pub expected_calibration_error: f64,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<Miss>,
+}
+
+/// Topic answers whose confidence fell in `[low, high)`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CalibrationBin {
+    pub low: f64,
+    pub high: f64,
+    pub answers: usize,
+    pub mean_confidence: f64,
+    /// Share of these answers whose topic was right.
+    pub accuracy: f64,
+}
+
+const CALIBRATION_BINS: usize = 10;
+
+/// The calibration table and its expected calibration error.
+pub fn calibration(answers: &[(f32, bool)]) -> (Vec<CalibrationBin>, f64) {
+    let mut bins = Vec::new();
+    let mut ece = 0.0;
+    for b in 0..CALIBRATION_BINS {
+        let low = b as f64 / CALIBRATION_BINS as f64;
+        let high = (b + 1) as f64 / CALIBRATION_BINS as f64;
+        let inside: Vec<&(f32, bool)> = answers
+            .iter()
+            .filter(|(c, _)| {
+                let c = f64::from(*c);
+                c >= low && (c < high || (b + 1 == CALIBRATION_BINS && c <= high))
+            })
+            .collect();
+        if inside.is_empty() {
+            continue;
+        }
+        let n = inside.len();
+        let mean_confidence = inside.iter().map(|(c, _)| f64::from(*c)).sum::<f64>() / n as f64;
+        let accuracy = share(inside.iter().filter(|(_, right)| *right).count(), n);
+        ece += n as f64 / answers.len() as f64 * (accuracy - mean_confidence).abs();
+        bins.push(CalibrationBin {
+            low,
+            high,
+            answers: n,
+            mean_confidence,
+            accuracy,
+        });
+    }
+    (bins, ece)
 }
 
 fn share(n: usize, d: usize) -> f64 {
@@ -93,12 +150,22 @@ fn share(n: usize, d: usize) -> f64 {
     }
 }
 
-/// Runs the engine over `rows`.
+/// Runs the engine over `rows`, with the stages the bot runs.
 pub fn evaluate(engine: &Engine, rows: &[Row]) -> Report {
-    let predictions: Vec<&'static str> = rows
-        .iter()
-        .map(|r| engine.classify(&r.text).label())
-        .collect();
+    evaluate_stage(engine, rows, Stage::Default)
+}
+
+/// Runs the engine over `rows` with the chosen stages.
+pub fn evaluate_stage(engine: &Engine, rows: &[Row], stage: Stage) -> Report {
+    evaluate_with(rows, |text| {
+        engine.classifier().run(text, stage).classification
+    })
+}
+
+/// Scores `classify` over `rows`.
+pub fn evaluate_with(rows: &[Row], classify: impl Fn(&str) -> Classification) -> Report {
+    let classified: Vec<Classification> = rows.iter().map(|r| classify(&r.text)).collect();
+    let predictions: Vec<&'static str> = classified.iter().map(Classification::label).collect();
     let pairs = || rows.iter().zip(predictions.iter().copied());
     let count = |f: &dyn Fn(&Row, &str) -> bool| pairs().filter(|(r, p)| f(r, p)).count();
 
@@ -161,7 +228,31 @@ pub fn evaluate(engine: &Engine, rows: &[Row]) -> Report {
         }
     }
 
+    let watched = |c: &Classification| c.crisis_tier != CrisisTier::Calm;
+    let crisis_watched = rows
+        .iter()
+        .zip(&classified)
+        .filter(|(r, c)| r.label == "crisis" && watched(c))
+        .count();
+    let calm_watched = rows
+        .iter()
+        .zip(&classified)
+        .filter(|(r, c)| r.label != "crisis" && c.crisis_tier == CrisisTier::Possible)
+        .count();
+    let answers: Vec<(f32, bool)> = rows
+        .iter()
+        .zip(&classified)
+        .filter_map(|(r, c)| match c.outcome {
+            Outcome::Topic(t) => Some((c.confidence, r.accepts(t))),
+            _ => None,
+        })
+        .collect();
+    let (calibration, expected_calibration_error) = calibration(&answers);
     Report {
+        crisis_watch_recall: share(crisis_watched, crisis_rows),
+        watch_rate: share(calm_watched, calm_rows),
+        calibration,
+        expected_calibration_error,
         rows: rows.len(),
         accuracy: share(correct, rows.len()),
         topic_accuracy: share(topic_correct, topic_rows),
@@ -178,13 +269,16 @@ impl Report {
     /// The human-readable summary printed by `boundary-bot eval`.
     pub fn render(&self, with_errors: bool) -> String {
         let mut out = format!(
-            "rows                {}\naccuracy            {:.3}\ntopic_accuracy      {:.3}\nnone_false_reply    {:.3}\ncrisis_recall       {:.3}\ncrisis_false_alarm  {:.3}\n\n",
+            "rows                {}\naccuracy            {:.3}\ntopic_accuracy      {:.3}\nnone_false_reply    {:.3}\ncrisis_recall       {:.3}\ncrisis_false_alarm  {:.3}\ncrisis_watch_recall {:.3}\nwatch_rate          {:.3}\ncalibration_error   {:.3}\n\n",
             self.rows,
             self.accuracy,
             self.topic_accuracy,
             self.none_false_reply,
             self.crisis_recall,
-            self.crisis_false_alarm
+            self.crisis_false_alarm,
+            self.crisis_watch_recall,
+            self.watch_rate,
+            self.expected_calibration_error
         );
         out.push_str(&format!(
             "{:<26} {:>7} {:>9} {:>9} {:>7} {:>7}\n",

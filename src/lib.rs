@@ -5,15 +5,16 @@
 //! from it, and answers messages with a [`Reply`](reply::Reply) that always
 //! carries the referral notice.
 //!
-//! Flow: text → [`normalize`] → crisis check ([`crisis`]) → topic match
-//! ([`classify`]) → [`reply::compose`]. Nothing here knows about Discord;
-//! the `discord` module is a thin adapter over this.
+//! Flow: text → [`normalize`] → the fuzzy first stage
+//! ([`classify::lexicon`]) → learned crisis and topic heads
+//! ([`classify::model`], with the optional semantic stage) →
+//! [`reply::compose`]. Nothing here knows about Discord; the `discord`
+//! module is a thin adapter over this.
 
 pub mod classify;
 pub mod config;
 pub mod console;
 pub mod content;
-pub mod crisis;
 pub mod discord;
 pub mod error;
 pub mod eval;
@@ -23,7 +24,7 @@ pub mod phrases;
 pub mod reply;
 pub mod store;
 
-use classify::{Classification, Classifier, Evidence};
+use classify::{Classification, Classifier, Explanation};
 use config::{ClassifierConfig, Config};
 use content::Library;
 use error::LoadError;
@@ -40,15 +41,19 @@ impl Engine {
     /// Loads `responses/` as named by `config` and builds the classifier.
     pub fn load(config: &Config) -> Result<Self, LoadError> {
         let library = Library::load(&config.responses_dir)?;
-        Ok(Self::new(library, &config.classifier))
+        Self::new(library, &config.classifier)
     }
 
-    pub fn new(library: Library, config: &ClassifierConfig) -> Self {
-        let classifier = Classifier::new(&library, config);
-        Self {
+    pub fn new(library: Library, config: &ClassifierConfig) -> Result<Self, LoadError> {
+        let classifier = Classifier::load(&library, config)?;
+        Ok(Self {
             library,
             classifier,
-        }
+        })
+    }
+
+    pub fn classifier(&self) -> &Classifier {
+        &self.classifier
     }
 
     pub fn library(&self) -> &Library {
@@ -60,9 +65,20 @@ impl Engine {
         self.classifier.classify(text)
     }
 
-    /// Like [`classify`](Self::classify), with the evidence behind it.
-    pub fn explain(&self, text: &str) -> (Classification, Vec<Evidence>) {
+    /// Like [`classify`](Self::classify), with what each stage contributed.
+    pub fn explain(&self, text: &str) -> Explanation {
         self.classifier.explain(text)
+    }
+
+    /// Like [`answer`](Self::answer), on the first stage and its learned
+    /// weights only (when the semantic stage is unavailable).
+    pub fn answer_first_stage(&self, text: &str, surface: Surface) -> (Classification, Reply) {
+        let classification = self
+            .classifier
+            .run(text, classify::Stage::Learned)
+            .classification;
+        let reply = reply::compose(&self.library, &classification, surface);
+        (classification, reply)
     }
 
     /// Classifies `text` and composes the reply the bot would send.

@@ -70,7 +70,11 @@ mod tests {
         std::fs::create_dir_all(to).unwrap();
         for entry in std::fs::read_dir(from).unwrap() {
             let entry = entry.unwrap();
-            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+            if entry.path().is_dir() {
+                copy_dir(&entry.path(), &to.join(entry.file_name()));
+            } else {
+                std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+            }
         }
     }
 
@@ -98,7 +102,7 @@ mod tests {
         )
         .unwrap();
         let done = live.reload().unwrap();
-        assert_eq!(done.topics, 12);
+        assert_eq!(done.topics, 17);
         assert!(!Arc::ptr_eq(&before, &live.get()));
     }
 }

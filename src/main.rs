@@ -9,8 +9,11 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
+use boundary_bot::classify::Stage;
 use boundary_bot::config::Config;
 use boundary_bot::{console, eval, Engine};
+
+mod cli;
 
 #[derive(Parser)]
 #[command(
@@ -48,6 +51,32 @@ enum Command {
         /// List the misclassified rows.
         #[arg(long)]
         errors: bool,
+        /// Which stages decide (default: what the bot runs).
+        #[arg(long, value_enum, default_value = "default")]
+        stage: Stage,
+    },
+    /// Learn the weights files in responses/weights/ from labelled JSON
+    /// Lines (training/, tests/fixtures/ and the shared pool), and print the
+    /// comparison of stages on the dev split.
+    Train {
+        /// Folder with crisis-pool.jsonl and boundary-pool.jsonl.
+        #[arg(long, value_name = "DIR", default_value = "../shared/train")]
+        shared: PathBuf,
+        /// The embedding model (default: [classifier] model_dir). Without
+        /// it, only the lexicon weights are trained.
+        #[arg(long, value_name = "DIR")]
+        model_dir: Option<PathBuf>,
+        /// Write nothing; exit non-zero unless the committed files are
+        /// byte for byte what training produces.
+        #[arg(long)]
+        check: bool,
+        /// Skip the comparison table.
+        #[arg(long)]
+        no_compare: bool,
+        /// Keep training rows' embeddings in this file between runs (keyed
+        /// by a hash of the text; a development speed-up).
+        #[arg(long, value_name = "FILE")]
+        embedding_cache: Option<PathBuf>,
     },
     /// Validate the config, responses/ and where the token comes from (it is
     /// never printed); exits non-zero on errors.
@@ -118,10 +147,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let (_, engine) = load(config_path)?;
             classify(&engine, &text, explain, json, &mut out)?;
         }
-        Some(Command::Eval { file, json, errors }) => {
+        Some(Command::Eval {
+            file,
+            json,
+            errors,
+            stage,
+        }) => {
             let (_, engine) = load(config_path)?;
             let rows = eval::read_rows(&file)?;
-            let report = eval::evaluate(&engine, &rows);
+            let report = eval::evaluate_stage(&engine, &rows, stage);
             if json {
                 let mut value = serde_json::to_value(&report)?;
                 if !errors {
@@ -132,6 +166,28 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
             } else {
                 out.push_str(&report.render(errors));
+            }
+        }
+        Some(Command::Train {
+            shared,
+            model_dir,
+            check,
+            no_compare,
+            embedding_cache,
+        }) => {
+            let config = Config::load(config_path)?;
+            let options = cli::train::TrainOptions {
+                shared,
+                model_dir,
+                check,
+                compare: !no_compare,
+                embedding_cache,
+            };
+            let same = cli::train::train(&config, &options, &mut out)?;
+            if check && !same {
+                emit(&out)?;
+                eprintln!("error: the committed weights differ from what training produces; run `boundary-bot train`");
+                return Ok(ExitCode::FAILURE);
             }
         }
         Some(Command::Check) => {
@@ -153,21 +209,26 @@ fn classify(
     json: bool,
     out: &mut String,
 ) -> anyhow::Result<()> {
-    let (classification, evidence) = engine.explain(text);
+    let explanation = engine.explain(text);
+    let classification = &explanation.classification;
     if json {
-        let mut value = serde_json::to_value(&classification)?;
+        let mut value = serde_json::to_value(classification)?;
         value["label"] = classification.label().into();
         if explain {
-            value["evidence"] = serde_json::to_value(&evidence)?;
+            value["explain"] = serde_json::to_value(&explanation)?;
         }
         writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
         return Ok(());
     }
     writeln!(
         out,
-        "{} (confidence {:.2}, therapy context: {})",
+        "{} (confidence {:.2}, crisis score {:.2} [{}], therapy context: {})",
         classification.label(),
         classification.confidence,
+        classification.crisis_score,
+        serde_json::to_value(classification.crisis_tier)?
+            .as_str()
+            .unwrap_or_default(),
         if classification.therapy_context {
             "yes"
         } else {
@@ -183,17 +244,52 @@ fn classify(
         writeln!(out, "candidates: {}", c.join(", "))?;
     }
     if explain {
-        for e in &evidence {
-            let weight = if e.weight > 0.0 {
-                format!(", weight {:.2}", e.weight)
+        explain_text(&explanation, out)?;
+    }
+    Ok(())
+}
+
+fn explain_text(x: &boundary_bot::classify::Explanation, out: &mut String) -> anyhow::Result<()> {
+    writeln!(out, "first stage (fuzzy lexicon):")?;
+    for e in &x.evidence {
+        let weight = if e.weight > 0.0 {
+            format!(", weight {:.2}", e.weight)
+        } else {
+            String::new()
+        };
+        let cancelled = if e.cancelled { ", cancelled" } else { "" };
+        writeln!(
+            out,
+            "  {:<26} {:?} ~ {:?} ({:?}{weight}{cancelled})",
+            e.source, e.pattern, e.matched, e.fit
+        )?;
+    }
+    writeln!(out, "decided by the {} weights:", x.decided_by)?;
+    for head in [&x.crisis, &x.topic] {
+        writeln!(
+            out,
+            "  {} head: {} p={:.3} (logit {:.2})",
+            if head.class == "crisis" {
+                "crisis"
             } else {
-                String::new()
-            };
-            let cancelled = if e.cancelled { ", cancelled" } else { "" };
+                "topic"
+            },
+            head.class,
+            head.probability,
+            head.logit
+        )?;
+        if let Some(e) = head.embedding {
             writeln!(
                 out,
-                "  {:<26} {:?} ~ {:?} ({:?}{weight}{cancelled})",
-                e.source, e.pattern, e.matched, e.fit
+                "    {:+.3}  semantic stage (embedding, all dimensions)",
+                e
+            )?;
+        }
+        for c in &head.top {
+            writeln!(
+                out,
+                "    {:+.3}  {} = {:.3}",
+                c.contribution, c.feature, c.value
             )?;
         }
     }
@@ -208,6 +304,11 @@ fn check(config: &Config, engine: &Engine, out: &mut String) -> anyhow::Result<(
         config.responses_dir.display(),
         library.topics.len(),
         library.crisis.resources.len()
+    )?;
+    writeln!(
+        out,
+        "classifier stages: {}",
+        engine.classifier().active_stages()
     )?;
     let mut strays = 0;
     for topic in &library.topics {

@@ -5,7 +5,10 @@
 //! forms, accents and zalgo marks, zero-width and direction-override
 //! characters, curly apostrophes), case, letters stretched past two
 //! ("sooooo" becomes "soo"), a word repeated in a row ("to to to"), and a
-//! possessive `'s`. It also reads the forum shorthand "T" / "my t" as
+//! possessive `'s`. It undoes the spellings people use to get words past
+//! filters: letters spaced or dotted out ("k i l l", "s.u.i.c.i.d.e") are
+//! joined, and leetspeak digits inside words are read as letters ("su1c1de",
+//! "k1ll", "un@live"). It also reads the forum shorthand "T" / "my t" as
 //! "therapist", and applies the lexicon's synonyms ("wanna" = "want to").
 //!
 //! The output is one buffer plus word spans: two allocations a message.
@@ -22,6 +25,9 @@ use unicode_normalization::UnicodeNormalization;
 pub struct Words {
     buf: String,
     spans: Vec<(u32, u32)>,
+    /// Single letters in a row not yet pushed ("k i l l"): three or more
+    /// are one spaced-out word.
+    letters: String,
 }
 
 impl Words {
@@ -51,6 +57,32 @@ impl Words {
     }
 
     fn push(&mut self, word: &str) {
+        let mut chars = word.chars();
+        if let (Some(c), None) = (chars.next(), chars.next()) {
+            if c.is_alphabetic() {
+                self.letters.push(c);
+                return;
+            }
+        }
+        self.flush_letters();
+        self.push_word(word);
+    }
+
+    /// Ends a run of single letters: three or more are joined into one
+    /// word ("k i l l" = "kill"), fewer stay words of their own ("i", "a").
+    fn flush_letters(&mut self) {
+        let letters = std::mem::take(&mut self.letters);
+        if letters.chars().count() >= SPACED_OUT_LETTERS {
+            self.push_word(&letters);
+        } else {
+            let mut buf = [0u8; 4];
+            for c in letters.chars() {
+                self.push_word(c.encode_utf8(&mut buf));
+            }
+        }
+    }
+
+    fn push_word(&mut self, word: &str) {
         // A word said twice in a row counts once ("to to to").
         if word.is_empty() || self.last() == Some(word) {
             return;
@@ -60,6 +92,34 @@ impl Words {
         self.spans.push((start, self.buf.len() as u32));
         self.buf.push(' ');
     }
+}
+
+/// Single letters in a row that are read as one spaced-out word.
+const SPACED_OUT_LETTERS: usize = 3;
+
+/// Leetspeak: digits and symbols inside a word that stand for letters.
+fn leet_letter(c: char) -> Option<char> {
+    Some(match c {
+        '0' => 'o',
+        '1' => 'i',
+        '3' => 'e',
+        '4' => 'a',
+        '5' => 's',
+        '7' => 't',
+        '@' => 'a',
+        '$' => 's',
+        _ => return None,
+    })
+}
+
+/// "su1c1de" -> "suicide": a word with letters and leet digits, and no
+/// other digits, is read as letters. Numbers ("2am", "1500") stay as they are.
+fn unleet(word: &str) -> Option<String> {
+    let letters = word.chars().filter(|c| c.is_alphabetic()).count();
+    let leet = word.chars().filter(|c| leet_letter(*c).is_some()).count();
+    let other = word.chars().count() - letters - leet;
+    (letters >= 2 && leet > 0 && other == 0)
+        .then(|| word.chars().map(|c| leet_letter(c).unwrap_or(c)).collect())
 }
 
 /// Words before a lone "t" that make it mean "therapist" ("my t said").
@@ -126,6 +186,7 @@ impl Normalizer {
         let mut out = Words {
             buf: String::with_capacity(text.len() + 16),
             spans: Vec::with_capacity(text.len() / 5 + 1),
+            letters: String::new(),
         };
         let mut word = String::with_capacity(32);
         let mut state = WordState::default();
@@ -137,6 +198,12 @@ impl Normalizer {
                 if !word.is_empty() {
                     state.apostrophe_at = Some(word.len());
                 }
+                continue;
+            }
+            // "un@live", "$uicide": symbols inside a word may be letters.
+            let symbol_letter = matches!(c, '@' | '$') && !word.is_empty();
+            if symbol_letter {
+                word.push(c);
                 continue;
             }
             if c.is_alphanumeric() {
@@ -156,6 +223,7 @@ impl Normalizer {
             self.finish_word(&mut word, &mut state, &mut out);
         }
         self.finish_word(&mut word, &mut state, &mut out);
+        out.flush_letters();
         out
     }
 
@@ -167,6 +235,14 @@ impl Normalizer {
         // Possessive or contraction 's: "therapist's" -> "therapist", "t's" -> "t".
         if state.apostrophe_at == Some(word.len() - 1) && word.ends_with('s') {
             word.pop();
+        }
+        if let Some(letters) = unleet(word) {
+            *word = letters;
+        }
+        word.retain(|c| c != '@' && c != '$');
+        if word.is_empty() {
+            *state = WordState::default();
+            return;
         }
         let w = word.as_str();
         let therapist = match w {
@@ -248,6 +324,22 @@ mod tests {
         assert_eq!(n("my t's office"), "my therapist office");
         assert_eq!(n("Ts are people"), "therapists are people");
         assert_eq!(n("at t minus"), "at t minus");
+    }
+
+    #[test]
+    fn joins_spaced_and_dotted_letters() {
+        assert_eq!(n("i want to k i l l myself"), "i want to kill myself");
+        assert_eq!(n("s.u.i.c.i.d.e"), "suicide");
+        assert_eq!(n("k.m.s"), "kms");
+        assert_eq!(n("i am a mess"), "i am a mess");
+    }
+
+    #[test]
+    fn reads_leetspeak_inside_words() {
+        assert_eq!(n("su1c1de"), "suicide");
+        assert_eq!(n("k1ll mys3lf"), "kill myself");
+        assert_eq!(n("un@live"), "unalive");
+        assert_eq!(n("at 2am, 1500 words"), "at 2am 1500 words");
     }
 
     #[test]

@@ -1,60 +1,123 @@
-//! The classifier's measured quality on the project's own labelled set
-//! (tests/fixtures/messages.jsonl, written blind to the classifier) and
-//! the dev set used for tuning. These floors are regression guards at the
-//! measured values; the README and the issue note give the exact numbers.
+//! The classifier's measured quality on the project's own test set
+//! (`tests/fixtures/messages.jsonl` and `new-topics.jsonl`, kept out of
+//! training), for both configurations that ship:
+//!
+//! - the first stage with its learned weights (no model folder), which a
+//!   fresh clone runs;
+//! - the default with the semantic stage, when the model is installed in
+//!   `models/all-MiniLM-L6-v2` (`scripts/fetch-model.sh`). Without it these
+//!   tests say they were skipped; CI sets `BOUNDARY_BOT_REQUIRE_MODEL=1` so
+//!   that a skip fails there.
+//!
+//! The floors sit at the measured values (the README gives the exact
+//! numbers and the commands); they are regression guards.
+
+use std::path::{Path, PathBuf};
 
 use boundary_bot::config::Config;
-use boundary_bot::eval::{evaluate, read_rows, Report};
+use boundary_bot::eval::{evaluate, read_rows, Report, Row};
 use boundary_bot::Engine;
-use std::path::Path;
 
-fn report(file: &str) -> Report {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let config = Config {
-        responses_dir: root.join("responses"),
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn engine(model_dir: PathBuf) -> Engine {
+    let mut config = Config {
+        responses_dir: root().join("responses"),
         ..Config::default()
     };
-    let engine = Engine::load(&config).expect("responses load");
-    let rows = read_rows(&root.join(file)).expect("fixture reads");
-    evaluate(&engine, &rows)
+    config.classifier.model_dir = model_dir;
+    Engine::load(&config).expect("responses load")
+}
+
+fn first_stage() -> Engine {
+    engine(root().join("no-model-here"))
+}
+
+/// The default engine with the semantic stage, or `None` (with a note)
+/// when the model is not installed.
+fn with_model() -> Option<Engine> {
+    let dir = root().join("models/all-MiniLM-L6-v2");
+    if dir.is_dir() {
+        let e = engine(dir);
+        assert!(e.classifier().semantic().is_some());
+        return Some(e);
+    }
+    if std::env::var_os("BOUNDARY_BOT_REQUIRE_MODEL").is_some() {
+        panic!(
+            "BOUNDARY_BOT_REQUIRE_MODEL is set but {} is missing",
+            dir.display()
+        );
+    }
+    eprintln!(
+        "skipped: no model in {} (run scripts/fetch-model.sh)",
+        dir.display()
+    );
+    None
+}
+
+fn own_test_set() -> Vec<Row> {
+    let mut rows = read_rows(&root().join("tests/fixtures/messages.jsonl")).expect("fixture reads");
+    rows.extend(read_rows(&root().join("tests/fixtures/new-topics.jsonl")).expect("fixture reads"));
+    rows
+}
+
+fn crisis_misses(r: &Report) -> Vec<&String> {
+    r.errors
+        .iter()
+        .filter(|e| e.label == "crisis")
+        .map(|e| &e.id)
+        .collect()
 }
 
 #[test]
-fn test_set_meets_its_floors() {
-    let r = report("tests/fixtures/messages.jsonl");
-    assert_eq!(r.rows, 300);
-    // Crisis is recall-first: every crisis message in the set is caught.
+fn first_stage_meets_its_floors_on_the_own_test_set() {
+    let r = evaluate(&first_stage(), &own_test_set());
+    assert_eq!(r.rows, 390);
     assert_eq!(
         r.crisis_recall,
         1.0,
         "crisis misses: {:?}",
-        r.errors
-            .iter()
-            .filter(|e| e.label == "crisis")
-            .map(|e| &e.id)
-            .collect::<Vec<_>>()
+        crisis_misses(&r)
     );
     assert!(r.crisis_false_alarm <= 0.01, "{}", r.crisis_false_alarm);
-    assert!(r.accuracy >= 0.93, "accuracy {}", r.accuracy);
     assert!(
-        r.none_false_reply <= 0.10,
+        r.none_false_reply <= 0.03,
         "none_false_reply {}",
         r.none_false_reply
     );
+    assert!(r.accuracy >= 0.80, "accuracy {}", r.accuracy);
 }
 
 #[test]
-fn dev_set_meets_its_floors() {
-    let r = report("tests/fixtures/dev.jsonl");
-    assert!(r.crisis_recall >= 0.9, "{}", r.crisis_recall);
-    assert_eq!(r.crisis_false_alarm, 0.0);
-    assert!(r.accuracy >= 0.88, "{}", r.accuracy);
-    assert!(r.none_false_reply <= 0.09, "{}", r.none_false_reply);
+fn semantic_stage_meets_its_floors_on_the_own_test_set() {
+    let Some(engine) = with_model() else { return };
+    let r = evaluate(&engine, &own_test_set());
+    assert_eq!(
+        r.crisis_recall,
+        1.0,
+        "crisis misses: {:?}",
+        crisis_misses(&r)
+    );
+    assert!(r.crisis_false_alarm <= 0.01, "{}", r.crisis_false_alarm);
+    // Measured 0.040: above the 0.03 the issue asks for (see the README).
+    assert!(
+        r.none_false_reply <= 0.045,
+        "none_false_reply {}",
+        r.none_false_reply
+    );
+    assert!(r.accuracy >= 0.86, "accuracy {}", r.accuracy);
+    assert!(
+        r.expected_calibration_error <= 0.08,
+        "ECE {}",
+        r.expected_calibration_error
+    );
 }
 
 #[test]
-fn every_topic_is_reachable_in_the_test_set() {
-    let r = report("tests/fixtures/messages.jsonl");
+fn every_topic_is_reachable_in_the_own_test_set() {
+    let r = evaluate(&first_stage(), &own_test_set());
     for id in boundary_bot::content::TOPIC_IDS {
         let scores = &r.per_label[id];
         assert!(scores.recall > 0.0, "{id} is never recognised");
@@ -62,20 +125,19 @@ fn every_topic_is_reachable_in_the_test_set() {
 }
 
 #[test]
-fn holdout_set_meets_its_floors() {
-    let r = report("tests/fixtures/holdout.jsonl");
-    assert_eq!(r.rows, 200);
-    assert!(r.crisis_recall >= 0.93, "{}", r.crisis_recall);
-    assert!(r.crisis_false_alarm <= 0.01, "{}", r.crisis_false_alarm);
-    assert!(r.accuracy >= 0.88, "{}", r.accuracy);
-    assert!(r.none_false_reply <= 0.06, "{}", r.none_false_reply);
-}
-
-#[test]
-fn holdout2_set_meets_its_floors() {
-    let r = report("tests/fixtures/holdout2.jsonl");
-    assert_eq!(r.rows, 160);
-    assert!(r.crisis_recall >= 0.9, "{}", r.crisis_recall);
-    assert_eq!(r.crisis_false_alarm, 0.0);
-    assert!(r.none_false_reply <= 0.04, "{}", r.none_false_reply);
+fn calibration_table_covers_every_topic_answer() {
+    let r = evaluate(&first_stage(), &own_test_set());
+    let answered: usize = r.calibration.iter().map(|b| b.answers).sum();
+    let topics: usize = r
+        .per_label
+        .iter()
+        .filter(|(l, _)| *l != "none" && *l != "crisis")
+        .map(|(_, s)| s.predicted)
+        .sum();
+    assert_eq!(answered, topics);
+    assert!(
+        r.expected_calibration_error <= 0.10,
+        "ECE {}",
+        r.expected_calibration_error
+    );
 }

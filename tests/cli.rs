@@ -1,6 +1,7 @@
 //! The command line as a member or operator uses it: the quick-start
 //! console, one-off classification, and `check` on broken files.
 
+mod copy_tree;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -104,11 +105,7 @@ impl Sandbox {
         let dir = tempfile::tempdir().unwrap();
         let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("responses");
         let dst = dir.path().join("responses");
-        fs::create_dir(&dst).unwrap();
-        for entry in fs::read_dir(src).unwrap() {
-            let path = entry.unwrap().path();
-            fs::copy(&path, dst.join(path.file_name().unwrap())).unwrap();
-        }
+        copy_tree::copy_tree(&src, &dst);
         fs::write(
             dir.path().join("config.toml"),
             "responses_dir = \"responses\"\n",

@@ -10,6 +10,7 @@
 //!   and the file is left untouched;
 //! * SIGHUP reloads the content; a broken file keeps the old content live.
 
+mod copy_tree;
 mod e2e_support;
 mod fake_discord;
 
@@ -545,11 +546,7 @@ async fn sighup_reloads_and_a_broken_file_keeps_the_old_content() {
     let fake = FakeDiscord::start().await;
     let dir = tempfile::tempdir().unwrap();
     let responses = dir.path().join("responses");
-    std::fs::create_dir_all(&responses).unwrap();
-    for entry in std::fs::read_dir(responses_dir()).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), responses.join(entry.file_name())).unwrap();
-    }
+    copy_tree::copy_tree(&responses_dir(), &responses);
     let config = write_config(dir.path(), &fake, &responses, "state.sqlite3");
     let mut p = spawn_bot(&config);
     connected(&fake, 1, 0).await;

@@ -3,6 +3,7 @@
 //! real SQLite file per test. `TestBot::shutdown` checks that every message
 //! the bot sent carries the referral notice and pings nobody.
 
+mod copy_tree;
 mod e2e_support;
 mod fake_discord;
 
@@ -884,11 +885,7 @@ async fn a_locked_database_gets_a_polite_busy_answer_and_changes_nothing() {
 // ----- reload ------------------------------------------------------------------------------
 
 fn copy_responses(to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(responses_dir()).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
-    }
+    copy_tree::copy_tree(&responses_dir(), to);
 }
 
 /// `/reload` with a broken file shows the error and keeps the old content
@@ -936,7 +933,7 @@ async fn reload_with_a_broken_file_keeps_the_old_content() {
     assert!(std::fs::read_to_string(&file).unwrap().contains(&new_title));
     let r = command(&bot, &owner()).await;
     assert!(
-        r.visible_text().contains("Reloaded: 12 topics"),
+        r.visible_text().contains("Reloaded: 17 topics"),
         "{}",
         r.summary()
     );

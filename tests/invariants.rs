@@ -75,7 +75,7 @@ proptest! {
 
     #[test]
     fn crisis_beats_every_topic(
-        topic in 0usize..12,
+        topic in 0usize..17,
         example in 0usize..8,
         crisis in 0usize..CRISIS.len(),
         before in any::<bool>(),

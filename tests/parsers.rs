@@ -2,6 +2,7 @@
 //! a proptest corpus of truncated, spliced and random files. A broken file
 //! is an error naming that file.
 
+mod copy_tree;
 use boundary_bot::config::Config;
 use boundary_bot::content::Library;
 use proptest::prelude::*;
@@ -19,10 +20,7 @@ fn sandbox() -> &'static PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap().keep();
-        for entry in fs::read_dir(shipped()).unwrap() {
-            let path = entry.unwrap().path();
-            fs::copy(&path, dir.join(path.file_name().unwrap())).unwrap();
-        }
+        copy_tree::copy_tree(shipped(), &dir);
         dir
     })
 }

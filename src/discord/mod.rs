@@ -40,9 +40,10 @@ use serenity::all::{
 };
 use tracing::{error, info, warn};
 
+use crate::classify::Classification;
 use crate::config::{Config, DiscordConfig};
 use crate::live::LiveEngine;
-use crate::reply::{self, Surface};
+use crate::reply::{self, Reply, Surface};
 use crate::store::{Count, SqliteStore, Store, StoreError, StoreResult};
 use crate::Engine;
 
@@ -71,7 +72,13 @@ pub struct Data {
     feedback_seen: Mutex<HashMap<(u64, u64, u8), Instant>>,
     /// Permits for store calls in flight (see [`Data::db`]).
     db_slots: tokio::sync::Semaphore,
+    /// Permits for semantic-stage classifications in flight (see [`Data::answer`]).
+    model_slots: tokio::sync::Semaphore,
 }
+
+/// Semantic-stage classifications running at once on the blocking pool:
+/// one per core; the model's matrix products are CPU-bound.
+const MODEL_CALLS_IN_FLIGHT: usize = 2;
 
 /// Store calls running at once on the blocking pool. The SQLite store has
 /// one connection, so more would only park threads on its mutex; the rest
@@ -92,7 +99,26 @@ impl Data {
             owners: Vec::new(),
             feedback_seen: Mutex::new(HashMap::new()),
             db_slots: tokio::sync::Semaphore::new(DB_CALLS_IN_FLIGHT),
+            model_slots: tokio::sync::Semaphore::new(MODEL_CALLS_IN_FLIGHT),
         }
+    }
+
+    /// Classifies `text` and composes the reply. The first stage runs here
+    /// (microseconds); with a semantic stage loaded, the whole call moves
+    /// to tokio's blocking pool, so the embedding model never holds up the
+    /// async workers.
+    pub async fn answer(&self, text: &str) -> (Classification, Reply) {
+        let engine = self.engine();
+        if engine.classifier().semantic().is_none() {
+            return engine.answer(text, Surface::Discord);
+        }
+        let _slot = self.model_slots.acquire().await;
+        let text = text.to_string();
+        let fallback = engine.clone();
+        let first = text.clone();
+        tokio::task::spawn_blocking(move || engine.answer(&text, Surface::Discord))
+            .await
+            .unwrap_or_else(|_| fallback.answer_first_stage(&first, Surface::Discord))
     }
 
     /// The content now live.

@@ -51,6 +51,7 @@ pub fn base_config(fake: &FakeDiscord) -> Config {
         responses_dir: responses_dir(),
         ..Config::default()
     };
+    config.classifier.model_dir = no_model_dir();
     config.discord.api_base = Some(fake.api_base());
     config.discord.dev_guild = Some(payloads::GUILD_ID);
     config.discord.crisis_alert_channel = Some(ALERT_CHANNEL);
@@ -64,11 +65,20 @@ pub fn base_config(fake: &FakeDiscord) -> Config {
     config
 }
 
+/// The end-to-end suites run the first stage and its learned weights (the
+/// configuration of a fresh clone), whether or not the semantic stage's
+/// model is installed, so that the texts they pick classify the same way in
+/// the bot under test; `classify_eval` measures the semantic stage.
+pub fn no_model_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("no-model-in-e2e")
+}
+
 pub fn engine() -> Engine {
-    let config = Config {
+    let mut config = Config {
         responses_dir: responses_dir(),
         ..Config::default()
     };
+    config.classifier.model_dir = no_model_dir();
     Engine::load(&config).expect("responses/ loads")
 }
 

@@ -3,7 +3,6 @@
 use crate::classify::Outcome;
 use crate::discord::alert::{self, AlertSource};
 use crate::discord::{render, Context, Error};
-use crate::reply::Surface;
 
 /// Ask about a therapy boundary. Only you see the answer unless you choose public.
 ///
@@ -19,7 +18,7 @@ pub async fn ask(
     public: Option<bool>,
 ) -> Result<(), Error> {
     let data = ctx.data();
-    let (classification, reply) = data.engine().answer(&question, Surface::Discord);
+    let (classification, reply) = data.answer(&question).await;
     let crisis = classification.outcome == Outcome::Crisis;
     let public = public.unwrap_or(false);
     let ephemeral = crisis || !public;

@@ -9,7 +9,6 @@ use serenity::all::Message;
 use crate::classify::Outcome;
 use crate::discord::alert::{self, AlertSource};
 use crate::discord::{render, Context, Error};
-use crate::reply::Surface;
 
 /// The name shown in Discord's "Apps" menu.
 pub const NAME: &str = "Get boundary guidance";
@@ -17,7 +16,7 @@ pub const NAME: &str = "Get boundary guidance";
 #[poise::command(context_menu_command = "Get boundary guidance")]
 pub async fn get_boundary_guidance(ctx: Context<'_>, message: Message) -> Result<(), Error> {
     let data = ctx.data();
-    let (classification, reply) = data.engine().answer(&message.content, Surface::Discord);
+    let (classification, reply) = data.answer(&message.content).await;
     super::send(ctx, render::command_replies(&reply, true)).await?;
     super::count_reply(ctx, classification.topic()).await;
     super::log_answer(

@@ -33,7 +33,7 @@ use super::super::alert::{self, AlertSource};
 use super::super::cooldown::{Gate, Suppressed};
 use super::super::{render, Data, Error, FrameworkContext};
 use crate::classify::Outcome;
-use crate::reply::{self, Surface};
+use crate::reply;
 use crate::store::Count;
 
 /// Why the bot is looking at a message.
@@ -114,7 +114,7 @@ pub async fn handle(fw: FrameworkContext<'_>, msg: &Message) -> Result<(), Error
     };
     let text = strip_mention(&msg.content, bot_id);
     let engine = data.engine();
-    let (mut classification, mut reply) = engine.answer(&text, Surface::Discord);
+    let (mut classification, mut reply) = data.answer(&text).await;
     let (user, message, channel) = (msg.author.id.get(), msg.id.get(), msg.channel_id.get());
     let guild = msg.guild_id.map(|g| g.get());
     // A pinned channel favours its topic over "not sure".

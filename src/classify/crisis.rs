@@ -60,6 +60,14 @@ pub struct CrisisAssessment {
     pub score: f32,
     /// Concept combos that matched (empty for most messages).
     pub combos: Vec<ComboHit>,
+    /// Phrases that counted (not denied, not cancelled by an idiom).
+    pub phrases: u32,
+    /// Distinct signals that counted.
+    pub signals: u32,
+    /// A denial ("I'm not suicidal") was found.
+    pub denied: bool,
+    /// An everyday idiom ("killing it") cancelled something.
+    pub idiom: bool,
 }
 
 impl CrisisAssessment {
@@ -108,6 +116,11 @@ impl CrisisDetector {
         &self.set
     }
 
+    /// The names of the concept combos (`first + then`).
+    pub fn combo_names(&self) -> impl Iterator<Item = &str> {
+        self.combos.iter().map(|c| c.name.as_str())
+    }
+
     /// Finds crisis hits in `terms` (appended to `hits`) and scores them.
     pub fn assess(&self, terms: &[Option<(TermId, Fit)>], hits: &mut Vec<Hit>) -> CrisisAssessment {
         let first = hits.len();
@@ -124,6 +137,8 @@ impl CrisisDetector {
                 .filter(|h| self.set.phrase(h).label == CrisisKind::Denial),
         );
         let mut score = 0.0;
+        let mut phrases = 0;
+        let mut idiom = false;
         let mut signals: Vec<Hit> = Vec::new();
         if !denials.is_empty() {
             score += SIGNAL_WEIGHT;
@@ -171,7 +186,11 @@ impl CrisisDetector {
                 Some(_) => CrisisKind::Signal,
                 None => self.set.phrase(&hit).label,
             };
-            if matches!(kind, CrisisKind::Idiom | CrisisKind::Concept(_)) || idioms.overlaps(&hit) {
+            if matches!(kind, CrisisKind::Idiom | CrisisKind::Concept(_)) {
+                continue;
+            }
+            if idioms.overlaps(&hit) {
+                idiom = true;
                 continue;
             }
             if let Some((_, c)) = combo {
@@ -185,7 +204,10 @@ impl CrisisDetector {
             }
             match kind {
                 CrisisKind::Phrase if denials.overlaps(&hit) => {}
-                CrisisKind::Phrase => score += 1.0,
+                CrisisKind::Phrase => {
+                    score += 1.0;
+                    phrases += 1;
+                }
                 // Overlapping signals ("no point", "see no point") are one
                 // sign, and a signal repeated is still one sign.
                 CrisisKind::Signal
@@ -199,7 +221,14 @@ impl CrisisDetector {
                 _ => {}
             }
         }
-        CrisisAssessment { score, combos }
+        CrisisAssessment {
+            score,
+            combos,
+            phrases,
+            signals: signals.len() as u32,
+            denied: !denials.is_empty(),
+            idiom,
+        }
     }
 
     /// Whether `hit` (from [`assess`](Self::assess)) was cancelled by an idiom.

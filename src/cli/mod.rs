@@ -1,0 +1,3 @@
+//! What the subcommands do and print, apart from parsing (in `main.rs`).
+
+pub mod train;
