@@ -162,6 +162,37 @@ pub fn evaluate_stage(engine: &Engine, rows: &[Row], stage: Stage) -> Report {
     })
 }
 
+/// Rows that reached the watch tier.
+struct WatchCounts {
+    /// Crisis rows at the watch tier or above.
+    crisis_watched: usize,
+    /// Non-crisis rows at the watch tier (not crisis).
+    calm_watched: usize,
+}
+
+fn watch_counts(rows: &[Row], classified: &[Classification]) -> WatchCounts {
+    let pairs = || rows.iter().zip(classified);
+    WatchCounts {
+        crisis_watched: pairs()
+            .filter(|(r, c)| r.label == "crisis" && c.crisis_tier != CrisisTier::Calm)
+            .count(),
+        calm_watched: pairs()
+            .filter(|(r, c)| r.label != "crisis" && c.crisis_tier == CrisisTier::Possible)
+            .count(),
+    }
+}
+
+/// Each topic answer's confidence and whether its topic was right.
+fn topic_answers(rows: &[Row], classified: &[Classification]) -> Vec<(f32, bool)> {
+    rows.iter()
+        .zip(classified)
+        .filter_map(|(r, c)| match c.outcome {
+            Outcome::Topic(t) => Some((c.confidence, r.accepts(t))),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Scores `classify` over `rows`.
 pub fn evaluate_with(rows: &[Row], classify: impl Fn(&str) -> Classification) -> Report {
     let classified: Vec<Classification> = rows.iter().map(|r| classify(&r.text)).collect();
@@ -228,29 +259,12 @@ pub fn evaluate_with(rows: &[Row], classify: impl Fn(&str) -> Classification) ->
         }
     }
 
-    let watched = |c: &Classification| c.crisis_tier != CrisisTier::Calm;
-    let crisis_watched = rows
-        .iter()
-        .zip(&classified)
-        .filter(|(r, c)| r.label == "crisis" && watched(c))
-        .count();
-    let calm_watched = rows
-        .iter()
-        .zip(&classified)
-        .filter(|(r, c)| r.label != "crisis" && c.crisis_tier == CrisisTier::Possible)
-        .count();
-    let answers: Vec<(f32, bool)> = rows
-        .iter()
-        .zip(&classified)
-        .filter_map(|(r, c)| match c.outcome {
-            Outcome::Topic(t) => Some((c.confidence, r.accepts(t))),
-            _ => None,
-        })
-        .collect();
+    let watch = watch_counts(rows, &classified);
+    let answers = topic_answers(rows, &classified);
     let (calibration, expected_calibration_error) = calibration(&answers);
     Report {
-        crisis_watch_recall: share(crisis_watched, crisis_rows),
-        watch_rate: share(calm_watched, calm_rows),
+        crisis_watch_recall: share(watch.crisis_watched, crisis_rows),
+        watch_rate: share(watch.calm_watched, calm_rows),
         calibration,
         expected_calibration_error,
         rows: rows.len(),

@@ -45,6 +45,14 @@ struct Combo {
     name: String,
 }
 
+/// A combo's match while scoring: where, its weight, and which combo.
+#[derive(Debug, Clone, Copy)]
+struct ComboMatch {
+    hit: Hit,
+    weight: f32,
+    combo: usize,
+}
+
 /// Where a combo matched, for explanations.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ComboHit {
@@ -144,42 +152,13 @@ impl CrisisDetector {
             score += SIGNAL_WEIGHT;
         }
         // Combos become extra hits, scored like phrases or signals.
-        let mut combo_hits: Vec<(Hit, f32, usize)> = Vec::new();
-        if !self.combos.is_empty() {
-            // Hits of each concept, in message order (find() yields them so).
-            let mut by_concept: Vec<Vec<Hit>> = Vec::new();
-            for hit in found {
-                if let CrisisKind::Concept(c) = self.set.phrase(hit).label {
-                    let c = c as usize;
-                    if by_concept.len() <= c {
-                        by_concept.resize(c + 1, Vec::new());
-                    }
-                    by_concept[c].push(*hit);
-                }
-            }
-            let none = Vec::new();
-            let of = |c: u8| by_concept.get(c as usize).unwrap_or(&none);
-            for (c, combo) in self.combos.iter().enumerate() {
-                let thens = of(combo.then);
-                for a in of(combo.first) {
-                    let next = thens.partition_point(|b| b.start < a.end);
-                    if let Some(b) = thens.get(next).filter(|b| b.start - a.end <= combo.within) {
-                        let hit = Hit {
-                            phrase: u32::MAX - c as u32,
-                            start: a.start,
-                            end: b.end,
-                            typo: a.typo || b.typo,
-                        };
-                        combo_hits.push((hit, combo.weight, c));
-                    }
-                }
-            }
-        }
+        let combo_hits = self.combo_hits(found);
         let mut combos = Vec::new();
-        let scored = found
-            .iter()
-            .map(|h| (*h, None))
-            .chain(combo_hits.iter().map(|&(h, w, c)| (h, Some((w, c)))));
+        let scored = found.iter().map(|h| (*h, None)).chain(
+            combo_hits
+                .iter()
+                .map(|c| (c.hit, Some((c.weight, c.combo)))),
+        );
         for (hit, combo) in scored {
             let kind = match combo {
                 Some((w, _)) if w >= 1.0 => CrisisKind::Phrase,
@@ -229,6 +208,48 @@ impl CrisisDetector {
             denied: !denials.is_empty(),
             idiom,
         }
+    }
+
+    /// Where each combo matched: a word of its first concept followed,
+    /// within its gap, by a word of its second.
+    fn combo_hits(&self, found: &[Hit]) -> Vec<ComboMatch> {
+        if self.combos.is_empty() {
+            return Vec::new();
+        }
+        // Hits of each concept, in message order (find() yields them so).
+        let mut by_concept: Vec<Vec<Hit>> = Vec::new();
+        for hit in found {
+            if let CrisisKind::Concept(c) = self.set.phrase(hit).label {
+                let c = c as usize;
+                if by_concept.len() <= c {
+                    by_concept.resize(c + 1, Vec::new());
+                }
+                by_concept[c].push(*hit);
+            }
+        }
+        let none = Vec::new();
+        let of = |c: u8| by_concept.get(c as usize).unwrap_or(&none);
+        let mut out = Vec::new();
+        for (c, combo) in self.combos.iter().enumerate() {
+            let thens = of(combo.then);
+            for a in of(combo.first) {
+                let next = thens.partition_point(|b| b.start < a.end);
+                if let Some(b) = thens.get(next).filter(|b| b.start - a.end <= combo.within) {
+                    let hit = Hit {
+                        phrase: u32::MAX - c as u32,
+                        start: a.start,
+                        end: b.end,
+                        typo: a.typo || b.typo,
+                    };
+                    out.push(ComboMatch {
+                        hit,
+                        weight: combo.weight,
+                        combo: c,
+                    });
+                }
+            }
+        }
+        out
     }
 
     /// Whether `hit` (from [`assess`](Self::assess)) was cancelled by an idiom.
