@@ -8,7 +8,9 @@
 //! two different ones mean crisis. A *denial* ("I'm not suicidal") turns
 //! the phrase it covers into one signal instead of cancelling it, so a
 //! denial plus any other signal is still crisis. *Idioms* ("killing it", "died laughing",
-//! "ending it with my therapist") cancel any phrase or signal they overlap.
+//! "ending it with my therapist") cancel any phrase or signal they overlap,
+//! unless the message holds a phrase or signal outside every idiom: an
+//! idiom never cancels a crisis said elsewhere in the message.
 
 use crate::content::CrisisLexicon;
 use crate::normalize::Normalizer;
@@ -153,6 +155,12 @@ impl CrisisDetector {
         }
         // Combos become extra hits, scored like phrases or signals.
         let combo_hits = self.combo_hits(found);
+        let independent = found.iter().any(|h| {
+            matches!(
+                self.set.phrase(h).label,
+                CrisisKind::Phrase | CrisisKind::Signal
+            ) && !idioms.overlaps(h)
+        });
         let mut combos = Vec::new();
         let scored = found.iter().map(|h| (*h, None)).chain(
             combo_hits
@@ -168,7 +176,10 @@ impl CrisisDetector {
             if matches!(kind, CrisisKind::Idiom | CrisisKind::Concept(_)) {
                 continue;
             }
-            if idioms.overlaps(&hit) {
+            // An idiom cancels what it overlaps, unless the message holds
+            // crisis evidence of its own elsewhere ("wrote a goodbye letter
+            // to my therapist and I'm ready now"): then nothing is cancelled.
+            if idioms.overlaps(&hit) && !independent {
                 idiom = true;
                 continue;
             }
@@ -258,7 +269,13 @@ impl CrisisDetector {
             all.iter()
                 .filter(|h| self.set.phrase(h).label == CrisisKind::Idiom),
         );
-        self.set.phrase(hit).label != CrisisKind::Idiom && idioms.overlaps(hit)
+        let independent = all.iter().any(|h| {
+            matches!(
+                self.set.phrase(h).label,
+                CrisisKind::Phrase | CrisisKind::Signal
+            ) && !idioms.overlaps(h)
+        });
+        self.set.phrase(hit).label != CrisisKind::Idiom && idioms.overlaps(hit) && !independent
     }
 }
 

@@ -451,6 +451,11 @@ mod tests {
         let idiom = l.read("i want to die of embarrassment");
         assert!(idiom.crisis.idiom && !idiom.crisis.is_crisis());
         assert!(l.read("k i l l myself").crisis.is_crisis());
+        let both = l.read("wrote a goodbye letter to my therapist and im ready now");
+        assert!(
+            both.crisis.is_crisis(),
+            "an idiom must not cancel a crisis said elsewhere"
+        );
         assert!(l.read("thinking about su1c1de").crisis.is_crisis());
     }
 }
