@@ -71,15 +71,13 @@ fn crisis_misses(r: &Report) -> Vec<&String> {
         .collect()
 }
 
-#[test]
-fn first_stage_meets_its_floors_on_the_own_test_set() {
-    let r = evaluate(&first_stage(), &own_test_set());
-    assert_eq!(r.rows, 390);
+/// Crisis is recall-first: every crisis message in the set is caught.
+fn assert_floors(r: &Report, accuracy: f64) {
     assert_eq!(
         r.crisis_recall,
         1.0,
         "crisis misses: {:?}",
-        crisis_misses(&r)
+        crisis_misses(r)
     );
     assert!(r.crisis_false_alarm <= 0.01, "{}", r.crisis_false_alarm);
     assert!(
@@ -87,27 +85,21 @@ fn first_stage_meets_its_floors_on_the_own_test_set() {
         "none_false_reply {}",
         r.none_false_reply
     );
-    assert!(r.accuracy >= 0.80, "accuracy {}", r.accuracy);
+    assert!(r.accuracy >= accuracy, "accuracy {}", r.accuracy);
+}
+
+#[test]
+fn first_stage_meets_its_floors_on_the_own_test_set() {
+    let r = evaluate(&first_stage(), &own_test_set());
+    assert_eq!(r.rows, 390);
+    assert_floors(&r, 0.80);
 }
 
 #[test]
 fn semantic_stage_meets_its_floors_on_the_own_test_set() {
     let Some(engine) = with_model() else { return };
     let r = evaluate(&engine, &own_test_set());
-    assert_eq!(
-        r.crisis_recall,
-        1.0,
-        "crisis misses: {:?}",
-        crisis_misses(&r)
-    );
-    assert!(r.crisis_false_alarm <= 0.01, "{}", r.crisis_false_alarm);
-    // Measured 0.040: above the 0.03 the issue asks for (see the README).
-    assert!(
-        r.none_false_reply <= 0.045,
-        "none_false_reply {}",
-        r.none_false_reply
-    );
-    assert!(r.accuracy >= 0.86, "accuracy {}", r.accuracy);
+    assert_floors(&r, 0.86);
     assert!(
         r.expected_calibration_error <= 0.08,
         "ECE {}",

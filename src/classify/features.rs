@@ -264,12 +264,8 @@ pub fn crisis_pattern_keys(lexicon: &Lexicon, reading: &Reading) -> BTreeSet<Str
     let mut keys = BTreeSet::new();
     for hit in &reading.crisis_hits {
         let phrase = set.phrase(hit);
-        let kind = match phrase.label {
-            CrisisKind::Phrase => "phrase",
-            CrisisKind::Signal => "signal",
-            CrisisKind::Denial => "denial",
-            CrisisKind::Idiom => "idiom",
-            CrisisKind::Concept(_) => continue,
+        let Some(kind) = kind_name(phrase.label) else {
+            continue;
         };
         if phrase.label != CrisisKind::Idiom && detector.cancelled(hit, &reading.crisis_hits) {
             continue;
@@ -282,18 +278,26 @@ pub fn crisis_pattern_keys(lexicon: &Lexicon, reading: &Reading) -> BTreeSet<Str
     keys
 }
 
+/// The `<kind>` part of a `cp:` key; concept words have none (their
+/// combos are keys of their own).
+fn kind_name(label: CrisisKind) -> Option<&'static str> {
+    Some(match label {
+        CrisisKind::Phrase => "phrase",
+        CrisisKind::Signal => "signal",
+        CrisisKind::Denial => "denial",
+        CrisisKind::Idiom => "idiom",
+        CrisisKind::Concept(_) => return None,
+    })
+}
+
 /// Every `cp:` key the lexicon can produce, in a stable order.
 pub fn all_crisis_pattern_keys(lexicon: &Lexicon) -> Vec<String> {
     let set = lexicon.crisis_detector().phrases();
     let mut keys = BTreeSet::new();
     for i in 0..set.len() as u32 {
         let phrase = set.phrase_at(i);
-        let kind = match phrase.label {
-            CrisisKind::Phrase => "phrase",
-            CrisisKind::Signal => "signal",
-            CrisisKind::Denial => "denial",
-            CrisisKind::Idiom => "idiom",
-            CrisisKind::Concept(_) => continue,
+        let Some(kind) = kind_name(phrase.label) else {
+            continue;
         };
         keys.insert(format!("{kind}:{}", phrase.text));
     }
