@@ -153,6 +153,15 @@ pub struct Model {
 }
 
 impl Model {
+    /// The highest probability the topic head gives any topic (not `none`).
+    pub fn best_topic_probability(&self, x: &[Feature]) -> f32 {
+        let p = self.topic.probabilities(x);
+        (0..p.len())
+            .filter(|&c| c != self.none_class)
+            .map(|c| p[c])
+            .fold(0.0, f32::max)
+    }
+
     /// Reads and validates `file`.
     pub fn load(file: &Path) -> Result<Self, LoadError> {
         let text = std::fs::read_to_string(file).map_err(|e| {

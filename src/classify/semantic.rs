@@ -137,13 +137,7 @@ impl Semantic {
             return false;
         };
         let crisis = learned.crisis.probability(x);
-        let probs = learned.topic.probabilities(x);
-        let best_topic = probs
-            .iter()
-            .enumerate()
-            .filter(|(c, _)| *c != learned.none_class)
-            .map(|(_, p)| *p)
-            .fold(0.0, f32::max);
+        let best_topic = learned.best_topic_probability(x);
         crisis < calm_crisis && best_topic < calm_topic
     }
 

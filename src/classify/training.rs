@@ -369,12 +369,7 @@ pub fn choose_gate(learned: &Model, rows: &[Labelled], learned_x: &[Vec<Feature>
         if r.row.label == "crisis" {
             crisis.push(learned.crisis.probability(x));
         } else if r.row.label != NONE {
-            let p = learned.topic.probabilities(x);
-            let best = (0..p.len())
-                .filter(|&c| c != learned.none_class)
-                .map(|c| p[c])
-                .fold(0.0, f32::max);
-            topic.push(best);
+            topic.push(learned.best_topic_probability(x));
         }
     }
     Gate {

@@ -178,27 +178,6 @@ fn comparison(classifier: &Classifier, rows: &[Labelled], root: &Path) -> anyhow
     let mut table = String::from(
         "\n| set | stage | rows | accuracy | topic_accuracy | none_false_reply | crisis_recall | crisis_false_alarm | watch_recall | ECE |\n|---|---|---|---|---|---|---|---|---|---|\n",
     );
-    if let Some(path) = std::env::var_os("BB_DUMP_SCORES") {
-        let mut all: Vec<Labelled> = rows.to_vec();
-        for (name, set) in &sets[3..] {
-            for row in set {
-                let reading = classifier.lexicon().read(&row.text);
-                all.push(Labelled {
-                    row: row.clone(),
-                    source: if name.starts_with("counsel") {
-                        Source::Example
-                    } else {
-                        Source::Own
-                    },
-                    dev: false,
-                    stems: Default::default(),
-                    embedding: None,
-                    reading,
-                });
-            }
-        }
-        dump_scores(classifier, &all, &stages, Path::new(&path))?;
-    }
     for (name, set) in &sets {
         for &stage in &stages {
             let r = evaluate_with(set, |t| classifier.run(t, stage).classification);
@@ -238,30 +217,4 @@ fn row(set: &str, stage: Stage, r: &Report) -> String {
         r.crisis_watch_recall,
         r.expected_calibration_error
     )
-}
-
-/// Development aid: every row's id, split, source, label and each stage's
-/// crisis score and verdict, as JSON Lines (no text).
-fn dump_scores(
-    classifier: &Classifier,
-    rows: &[Labelled],
-    stages: &[Stage],
-    path: &Path,
-) -> anyhow::Result<()> {
-    let mut out = String::new();
-    for r in rows {
-        let mut v = serde_json::json!({"id": r.row.id, "dev": r.dev, "source": format!("{:?}", r.source), "label": r.row.label, "also": r.row.also});
-        for &stage in stages {
-            let c = classifier.run(&r.row.text, stage).classification;
-            let name = format!("{stage:?}").to_lowercase();
-            v[format!("{name}_crisis")] = c.crisis_score.into();
-            v[format!("{name}_label")] = c.label().into();
-            v[format!("{name}_top")] = c.candidates.first().map(|c| c.topic).unwrap_or("-").into();
-            v[format!("{name}_conf")] = c.candidates.first().map_or(0.0, |c| c.confidence).into();
-        }
-        out.push_str(&v.to_string());
-        out.push('\n');
-    }
-    std::fs::write(path, out)?;
-    Ok(())
 }
