@@ -27,6 +27,7 @@ pub struct Config {
     pub classifier: ClassifierConfig,
     pub discord: DiscordConfig,
     pub storage: StorageConfig,
+    pub crisis: CrisisConfig,
     /// The file this config was read from, if any (for `/reload` and
     /// SIGHUP). Not a key.
     #[serde(skip)]
@@ -87,6 +88,17 @@ pub struct DiscordConfig {
     pub request_timeout_seconds: u64,
 }
 
+/// `[crisis]`: how crisis replies fit the place.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct CrisisConfig {
+    /// The region (a `code` from `responses/crisis.toml`, such as `US` or
+    /// `UK`) whose lines come first when neither the member's locale nor
+    /// the server's `/settings region` says. Without it, a crisis reply
+    /// lists every region.
+    pub default_region: Option<String>,
+}
+
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct StorageConfig {
@@ -101,6 +113,7 @@ impl Default for Config {
             classifier: ClassifierConfig::default(),
             discord: DiscordConfig::default(),
             storage: StorageConfig::default(),
+            crisis: CrisisConfig::default(),
             source: None,
         }
     }

@@ -49,7 +49,7 @@ pub fn respond(engine: &Engine, line: &str) -> Reply {
     match parts.next() {
         Some("/topics") => reply::topic_list(library, surface),
         Some("/help") => reply::help(library, surface),
-        Some("/resources") => reply::resources(library),
+        Some("/resources") => reply::resources(library, engine.region_hints(Default::default())),
         Some("/topic") => {
             let wanted = parts.next().unwrap_or("").trim();
             match library.topic(wanted) {

@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
+pub use crate::regions::{CrisisLine, CrisisRegion, LineKind};
+
 use crate::error::{LoadError, LoadErrorKind};
 
 /// The topic ids. They are fixed: each is the name of a file in `responses/`
@@ -91,18 +93,17 @@ pub struct TopicMatching {
 #[serde(deny_unknown_fields)]
 pub struct CrisisContent {
     pub title: String,
+    /// After the lines: for the reader, and for a friend who is worried.
     pub message: String,
-    pub resources: Vec<CrisisResource>,
+    /// The watch tier's title: a gentler opening, for a message that may
+    /// be a crisis.
+    pub possible_title: String,
+    /// The watch tier's opening line, before the lines.
+    pub possible_opening: String,
+    /// The crisis lines, by region (see [`crate::regions`]).
+    pub regions: Vec<CrisisRegion>,
     pub fallback: String,
     pub lexicon: CrisisLexicon,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CrisisResource {
-    pub region: String,
-    pub name: String,
-    pub contact: String,
 }
 
 /// Crisis patterns. A pattern is words separated by spaces; `*` stands for
@@ -128,6 +129,11 @@ pub struct CrisisLexicon {
     /// Everyday idioms that contain crisis words but are not crisis.
     #[serde(default)]
     pub idioms: Vec<String>,
+    /// Someone else's suicide, attempt or self-harm ("killed himself", "she
+    /// is suicidal"): what they cover does not count as the writer's own
+    /// crisis, and the message goes to the watch tier instead.
+    #[serde(default)]
+    pub others: Vec<String>,
 }
 
 /// A crisis pattern built from two concept groups: a word of `first`
@@ -448,34 +454,46 @@ fn check_crisis(file: &Path, crisis: &CrisisContent, notice: &str) -> Result<(),
         &crisis.fallback,
         limits::EMBED_DESCRIPTION,
     )?;
-    if crisis.resources.is_empty() {
-        return Err(invalid(
-            file,
-            "resources",
-            "lists no crisis resources",
-            "add [[resources]] entries with region, name and contact",
-        ));
+    for (field, text) in [
+        ("possible_title", &crisis.possible_title),
+        ("possible_opening", &crisis.possible_opening),
+    ] {
+        check_text(file, field, text, limits::EMBED_TITLE.max(300))?;
     }
-    let mut body = chars(&crisis.message) + chars(&crisis.fallback);
-    for (i, r) in crisis.resources.iter().enumerate() {
-        for (name, value) in [
-            ("region", &r.region),
-            ("name", &r.name),
-            ("contact", &r.contact),
-        ] {
-            check_text(file, &format!("resources[{i}].{name}"), value, 200)?;
-            body += chars(value) + 8;
+    crate::regions::validate(file, &crisis.regions)?;
+    let mut body =
+        chars(&crisis.message) + chars(&crisis.fallback) + chars(&crisis.possible_opening);
+    let mut longest_two = [0usize; 2];
+    for (i, r) in crisis.regions.iter().enumerate() {
+        let mut size = chars(&r.name) + chars(&r.emergency) + 40;
+        for (j, line) in r.lines.iter().enumerate() {
+            for (name, value) in [
+                ("name", &line.name),
+                ("contact", &line.contact),
+                ("hours", &line.hours),
+            ] {
+                check_text(file, &format!("regions[{i}].lines[{j}].{name}"), value, 200)?;
+                size += chars(value) + 8;
+            }
+        }
+        check_no_mentions(file, &format!("regions[{i}].name"), &r.name)?;
+        if size > longest_two[0] {
+            longest_two = [size, longest_two[0]];
+        } else if size > longest_two[1] {
+            longest_two[1] = size;
         }
     }
+    // A crisis reply shows at most two regions.
+    body += longest_two[0] + longest_two[1];
     if body > limits::EMBED_DESCRIPTION || body + chars(notice) > limits::EMBED_TOTAL {
         return Err(invalid(
             file,
-            "resources",
+            "regions",
             format!(
                 "the crisis reply comes to about {body} characters; one Discord embed holds {}",
                 limits::EMBED_DESCRIPTION
             ),
-            "shorten the message or the resource entries",
+            "shorten the message or the lines",
         ));
     }
     if crisis.lexicon.phrases.is_empty() {
@@ -514,7 +532,8 @@ fn check_crisis(file: &Path, crisis: &CrisisContent, notice: &str) -> Result<(),
             ));
         }
     }
-    check_patterns(file, "lexicon.idioms", &crisis.lexicon.idioms)
+    check_patterns(file, "lexicon.idioms", &crisis.lexicon.idioms)?;
+    check_patterns(file, "lexicon.others", &crisis.lexicon.others)
 }
 
 fn check_help(file: &Path, help: &HelpContent) -> Result<(), LoadError> {

@@ -21,6 +21,8 @@ pub mod eval;
 pub mod live;
 pub mod normalize;
 pub mod phrases;
+pub mod policy;
+pub mod regions;
 pub mod reply;
 pub mod store;
 
@@ -28,20 +30,48 @@ use classify::{Classification, Classifier, Explanation};
 use config::{ClassifierConfig, Config};
 use content::Library;
 use error::LoadError;
-use reply::{Reply, Surface};
+use regions::RegionHints;
+use reply::{Reader, Reply};
 
 /// The loaded content and the classifier built from it.
 #[derive(Debug)]
 pub struct Engine {
     library: Library,
     classifier: Classifier,
+    /// `[crisis] default_region`, checked against the library's regions.
+    default_region: Option<String>,
 }
 
 impl Engine {
     /// Loads `responses/` as named by `config` and builds the classifier.
     pub fn load(config: &Config) -> Result<Self, LoadError> {
         let library = Library::load(&config.responses_dir)?;
-        Self::new(library, &config.classifier)
+        let engine = Self::new(library, &config.classifier)?;
+        engine.with_default_region(config)
+    }
+
+    /// Sets `[crisis] default_region`, refusing a code `crisis.toml` does
+    /// not list.
+    pub fn with_default_region(mut self, config: &Config) -> Result<Self, LoadError> {
+        let Some(code) = config.crisis.default_region.as_deref() else {
+            return Ok(self);
+        };
+        let regions = &self.library.crisis.regions;
+        if !regions::known(regions, code) {
+            let codes: Vec<&str> = regions.iter().map(|r| r.code.as_str()).collect();
+            return Err(LoadError::new(
+                error::LoadErrorKind::InvalidValue,
+                config
+                    .source
+                    .as_deref()
+                    .unwrap_or(std::path::Path::new("config.toml")),
+                "crisis.default_region",
+                format!("is {code:?}, which responses/crisis.toml does not list"),
+                format!("use one of {}", codes.join(", ")),
+            ));
+        }
+        self.default_region = Some(code.to_string());
+        Ok(self)
     }
 
     pub fn new(library: Library, config: &ClassifierConfig) -> Result<Self, LoadError> {
@@ -49,6 +79,7 @@ impl Engine {
         Ok(Self {
             library,
             classifier,
+            default_region: None,
         })
     }
 
@@ -72,19 +103,45 @@ impl Engine {
 
     /// Like [`answer`](Self::answer), on the first stage and its learned
     /// weights only (when the semantic stage is unavailable).
-    pub fn answer_first_stage(&self, text: &str, surface: Surface) -> (Classification, Reply) {
+    pub fn answer_first_stage<'a>(
+        &self,
+        text: &str,
+        reader: impl Into<Reader<'a>>,
+    ) -> (Classification, Reply) {
         let classification = self
             .classifier
             .run(text, classify::Stage::Learned)
             .classification;
-        let reply = reply::compose(&self.library, &classification, surface);
-        (classification, reply)
+        (
+            classification.clone(),
+            self.compose(&classification, reader.into()),
+        )
     }
 
     /// Classifies `text` and composes the reply the bot would send.
-    pub fn answer(&self, text: &str, surface: Surface) -> (Classification, Reply) {
+    pub fn answer<'a>(&self, text: &str, reader: impl Into<Reader<'a>>) -> (Classification, Reply) {
         let classification = self.classify(text);
-        let reply = reply::compose(&self.library, &classification, surface);
+        let reply = self.compose(&classification, reader.into());
         (classification, reply)
+    }
+
+    /// The reply for `classification`, with the configured default region.
+    pub fn compose(&self, classification: &Classification, reader: Reader<'_>) -> Reply {
+        reply::compose(&self.library, classification, self.fill_default(reader))
+    }
+
+    /// The region hints with `[crisis] default_region` filled in.
+    pub fn region_hints<'a>(&'a self, hints: RegionHints<'a>) -> RegionHints<'a> {
+        RegionHints {
+            default: hints.default.or(self.default_region.as_deref()),
+            ..hints
+        }
+    }
+
+    fn fill_default<'a>(&'a self, reader: Reader<'a>) -> Reader<'a> {
+        Reader {
+            regions: self.region_hints(reader.regions),
+            ..reader
+        }
     }
 }

@@ -300,10 +300,17 @@ fn check(config: &Config, engine: &Engine, out: &mut String) -> anyhow::Result<(
     let library = engine.library();
     writeln!(
         out,
-        "ok: config and {} are valid ({} topics, crisis reply with {} resources, notice set)",
+        "ok: config and {} are valid ({} topics, crisis lines for {} regions: {}; notice set)",
         config.responses_dir.display(),
         library.topics.len(),
-        library.crisis.resources.len()
+        library.crisis.regions.len(),
+        library
+            .crisis
+            .regions
+            .iter()
+            .map(|r| r.code.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     )?;
     writeln!(
         out,

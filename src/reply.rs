@@ -10,8 +10,9 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::classify::{Classification, Outcome, TopicId};
+use crate::classify::{Classification, CrisisTier, Outcome, TopicId};
 use crate::content::{Library, Topic};
+use crate::regions::{self, CrisisRegion, RegionHints};
 
 /// What a reply is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -23,6 +24,9 @@ pub enum ReplyKind {
     Help,
     TopicList,
     Resources,
+    /// The watch tier: crisis lines with a gentler opening, where the
+    /// member asked.
+    PossibleCrisis,
     /// A short note from the bot itself: a confirmation, a refusal, an error.
     Note,
 }
@@ -115,19 +119,41 @@ pub enum Surface {
     Console,
 }
 
+/// Who reads a reply: where it is shown, and what tells us their region
+/// (for the order of crisis lines).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reader<'a> {
+    pub surface: Surface,
+    pub regions: RegionHints<'a>,
+}
+
+impl From<Surface> for Reader<'static> {
+    fn from(surface: Surface) -> Self {
+        Reader {
+            surface,
+            regions: RegionHints::default(),
+        }
+    }
+}
+
 /// The reply for a classified message.
 ///
-/// Crisis gets the crisis reply, a topic its guidance, an unsure result the
-/// "did you mean" reply, and anything else the help text.
-pub fn compose(library: &Library, classification: &Classification, surface: Surface) -> Reply {
+/// Crisis gets the crisis reply, the watch tier the gentler one, a topic
+/// its guidance, an unsure result the "did you mean" reply, and anything
+/// else the help text. Whether a watch-tier reply is sent at all depends on
+/// where the message was written; that is the adapter's call.
+pub fn compose(library: &Library, classification: &Classification, reader: Reader<'_>) -> Reply {
     match classification.outcome {
-        Outcome::Crisis => crisis(library),
+        Outcome::Crisis => crisis(library, reader.regions),
+        _ if classification.crisis_tier == CrisisTier::Possible => {
+            possible_crisis(library, reader.regions)
+        }
         Outcome::Topic(id) => match library.topic(id) {
             Some(topic) => guidance(library, topic),
-            None => help(library, surface),
+            None => help(library, reader.surface),
         },
-        Outcome::Unsure => not_sure(library, classification, surface),
-        Outcome::Nothing => help(library, surface),
+        Outcome::Unsure => not_sure(library, classification, reader.surface),
+        Outcome::Nothing => help(library, reader.surface),
     }
 }
 
@@ -158,22 +184,53 @@ pub fn guidance(library: &Library, topic: &Topic) -> Reply {
     )
 }
 
-/// The crisis reply: the resources come first.
-pub fn crisis(library: &Library) -> Reply {
+/// The crisis reply: the lines for the reader's region come first.
+pub fn crisis(library: &Library, hints: RegionHints<'_>) -> Reply {
     let c = &library.crisis;
     let body = format!(
         "{}\n{}\n\n{}",
-        resource_lines(library),
+        region_lines(library, hints),
         c.fallback.trim(),
         c.message.trim()
     );
     Reply::new(library, ReplyKind::Crisis, &c.title, body, Tone::Urgent)
 }
 
-/// Crisis and support resources, on request.
-pub fn resources(library: &Library) -> Reply {
+/// The watch tier's reply: a gentler opening, then the same lines.
+pub fn possible_crisis(library: &Library, hints: RegionHints<'_>) -> Reply {
     let c = &library.crisis;
-    let body = format!("{}\n{}", resource_lines(library), c.fallback.trim());
+    let body = format!(
+        "{}\n\n{}\n{}\n\n{}",
+        c.possible_opening.trim(),
+        region_lines(library, hints),
+        c.fallback.trim(),
+        c.message.trim()
+    );
+    Reply::new(
+        library,
+        ReplyKind::PossibleCrisis,
+        &c.possible_title,
+        body,
+        Tone::Urgent,
+    )
+}
+
+/// Every region's lines, on request; the reader's region first.
+pub fn resources(library: &Library, hints: RegionHints<'_>) -> Reply {
+    let c = &library.crisis;
+    let first = regions::choose(&c.regions, hints);
+    let rest = c
+        .regions
+        .iter()
+        .filter(|r| !first.iter().any(|f| f.code == r.code));
+    let body: String = first
+        .iter()
+        .copied()
+        .chain(rest)
+        .map(region_block)
+        .collect::<Vec<_>>()
+        .join("\n");
+    let body = format!("{body}\n{}", c.fallback.trim());
     Reply::new(
         library,
         ReplyKind::Resources,
@@ -183,13 +240,30 @@ pub fn resources(library: &Library) -> Reply {
     )
 }
 
-fn resource_lines(library: &Library) -> String {
-    library
-        .crisis
-        .resources
-        .iter()
-        .map(|r| format!("- **{}**: {}, {}\n", r.region, r.name, r.contact))
-        .collect()
+/// The regions the reader sees first (every region when none is known).
+fn region_lines(library: &Library, hints: RegionHints<'_>) -> String {
+    let all = &library.crisis.regions;
+    let mut chosen = regions::choose(all, hints);
+    if chosen.is_empty() {
+        chosen = all.iter().collect();
+    }
+    chosen
+        .into_iter()
+        .map(region_block)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn region_block(region: &CrisisRegion) -> String {
+    let mut out = format!("**{}**\n", region.name);
+    for line in &region.lines {
+        out.push_str(&format!(
+            "- {}: {} ({})\n",
+            line.name, line.contact, line.hours
+        ));
+    }
+    out.push_str(&format!("- Emergency services: {}\n", region.emergency));
+    out
 }
 
 fn topic_hint(surface: Surface) -> &'static str {

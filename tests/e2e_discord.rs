@@ -8,6 +8,8 @@ mod fake_discord;
 
 use std::collections::BTreeSet;
 
+use boundary_bot::classify::Outcome;
+use boundary_bot::regions::RegionHints;
 use boundary_bot::reply::{self, Surface};
 use e2e_support::*;
 use fake_discord::payloads::{self, ComponentSpec, InteractionSpec, MessageSpec};
@@ -202,7 +204,7 @@ async fn ask_is_ephemeral_unless_public() {
 async fn ask_crisis_is_private_and_alerts_only_when_public() {
     let bot = TestBot::start(|_| {}).await;
     let text = crisis_text(&bot.engine);
-    let crisis = reply::crisis(bot.engine.library());
+    let crisis = reply::crisis(bot.engine.library(), us_locale());
 
     let mark = bot.fake.request_mark();
     let spec = InteractionSpec::guild("ask").option(payloads::opt_string("question", text));
@@ -325,7 +327,7 @@ async fn topics_resources_and_help_commands() {
     let library = bot.engine.library();
     let cases = [
         ("topics", reply::topic_list(library, Surface::Discord)),
-        ("resources", reply::resources(library)),
+        ("resources", reply::resources(library, Default::default())),
         ("help", reply::help(library, Surface::Discord)),
     ];
     for (name, expected) in &cases {
@@ -367,7 +369,7 @@ async fn context_menu_guidance_and_crisis_alert() {
         .build();
     let r = bot.context_menu(&target).await;
     assert_eq!(flags(&r) & EPHEMERAL, EPHEMERAL);
-    assert_renders(&r, &reply::crisis(bot.engine.library()));
+    assert_renders(&r, &reply::crisis(bot.engine.library(), us_locale()));
     let alert = bot.post_in(mark, ALERT_CHANNEL).await;
     let content = alert.content().unwrap();
     assert!(content.contains(&format!("<@{OTHER_USER}>")), "{content}");
@@ -474,7 +476,7 @@ async fn dm_crisis_gets_resources_without_alert() {
     let mark = bot.fake.request_mark();
     bot.message(MessageSpec::dm(text)).await;
     let r = bot.post_in(mark, payloads::DM_CHANNEL_ID).await;
-    assert_renders(&r, &reply::crisis(bot.engine.library()));
+    assert_renders(&r, &reply::crisis(bot.engine.library(), Default::default()));
     bot.no_post_in(mark, ALERT_CHANNEL).await;
 
     let mark = bot.fake.request_mark();
@@ -609,7 +611,7 @@ async fn topic_cooldown_and_channel_rate_limit() {
     bot.message(MessageSpec::guild(crisis_text(&bot.engine)).channel(AUTO_CHANNEL))
         .await;
     let r = bot.post_in(mark, AUTO_CHANNEL).await;
-    assert_renders(&r, &reply::crisis(bot.engine.library()));
+    assert_renders(&r, &reply::crisis(bot.engine.library(), Default::default()));
     bot.shutdown().await;
 }
 
@@ -731,7 +733,7 @@ async fn crisis_alert_carries_no_message_text() {
             .message(MessageSpec::guild(&text).channel(AUTO_CHANNEL))
             .await;
         let r = bot.post_in(mark, AUTO_CHANNEL).await;
-        assert_renders(&r, &reply::crisis(bot.engine.library()));
+        assert_renders(&r, &reply::crisis(bot.engine.library(), Default::default()));
         assert_eq!(r.body["message_reference"]["message_id"], m["id"]);
 
         let alert = bot.post_in(mark, ALERT_CHANNEL).await;
@@ -769,7 +771,7 @@ async fn crisis_alert_carries_no_message_text() {
         // The alert carries the resources (rendered from a Reply).
         assert_eq!(
             alert.embeds()[0]["title"].as_str(),
-            Some(reply::resources(bot.engine.library()).title())
+            Some(reply::resources(bot.engine.library(), Default::default()).title())
         );
 
         // A repeat within the crisis cooldown: no second reply, no second alert.
@@ -965,6 +967,170 @@ async fn member_text_is_never_echoed_back() {
         assert!(!body.contains("canary"), "echoed: {}", r.summary());
         for text in &said {
             assert!(!body.contains(text.as_str()), "echoed: {}", r.summary());
+        }
+    }
+    bot.shutdown().await;
+}
+
+// ----- the watch tier, by place --------------------------------------------------------
+
+const THIRD_USER: u64 = 1_200_000_000_000_000_031;
+const FOURTH_USER: u64 = 1_200_000_000_000_000_032;
+
+/// The fake sends interactions with the `en-US` locale.
+fn us_locale() -> RegionHints<'static> {
+    RegionHints {
+        locale: Some("en-US"),
+        ..Default::default()
+    }
+}
+
+/// Someone else's suicide, told as past: the watch tier in every build.
+const POSSIBLE: &str = "my brother killed himself two years ago and the anniversary is this week";
+
+fn assert_possible(engine: &boundary_bot::Engine) {
+    let c = engine.classify(POSSIBLE);
+    assert_eq!(
+        c.crisis_tier,
+        boundary_bot::classify::CrisisTier::Possible,
+        "{c:?}"
+    );
+    assert_ne!(c.outcome, Outcome::Crisis);
+}
+
+/// Where the member asked (DM, @mention, `/ask`, the context menu), a
+/// watch-tier message gets the crisis lines with the gentler opening, and
+/// the notice; a DM alerts nobody, a mention and the context menu send a
+/// "possible" alert without the text.
+#[tokio::test(flavor = "multi_thread")]
+async fn watch_tier_where_asked_gets_gentle_lines() {
+    let bot = TestBot::start(|_| {}).await;
+    assert_possible(&bot.engine);
+    let library = bot.engine.library();
+    let gentle = reply::possible_crisis(library, Default::default());
+
+    let mark = bot.fake.request_mark();
+    bot.message(MessageSpec::dm(POSSIBLE)).await;
+    let r = bot.post_in(mark, payloads::DM_CHANNEL_ID).await;
+    assert_renders(&r, &gentle);
+    assert!(
+        r.body.to_string().contains(library.notice.trim()),
+        "the notice"
+    );
+    bot.no_post_in(mark, ALERT_CHANNEL).await;
+
+    let mark = bot.fake.request_mark();
+    bot.message(
+        MessageSpec::guild(POSSIBLE)
+            .author(payloads::user(OTHER_USER, "bea", false))
+            .mentioning_bot(),
+    )
+    .await;
+    let r = bot.post_in(mark, payloads::CHANNEL_ID).await;
+    assert_renders(&r, &gentle);
+    let alert = bot.post_in(mark, ALERT_CHANNEL).await;
+    let content = alert.content().unwrap().to_string();
+    assert!(content.contains("Possible crisis"), "{content}");
+    assert!(
+        !alert.body.to_string().contains("anniversary"),
+        "no text in the alert"
+    );
+
+    let spec = InteractionSpec::guild("ask").option(payloads::opt_string("question", POSSIBLE));
+    bot.fake
+        .dispatch("INTERACTION_CREATE", payloads::slash_command(&spec))
+        .await;
+    let r = bot.callback(spec.id, &spec.token).await;
+    assert_renders(&r, &reply::possible_crisis(library, us_locale()));
+    assert_eq!(flags(&r) & EPHEMERAL, EPHEMERAL, "always private");
+
+    let target = MessageSpec::guild(POSSIBLE)
+        .author(payloads::user(THIRD_USER, "cal", false))
+        .build();
+    let mark = bot.fake.request_mark();
+    let r = bot.context_menu(&target).await;
+    assert_eq!(flags(&r) & EPHEMERAL, EPHEMERAL);
+    assert_renders(&r, &reply::possible_crisis(library, us_locale()));
+    let alert = bot.post_in(mark, ALERT_CHANNEL).await;
+    assert!(alert
+        .content()
+        .unwrap()
+        .contains(&format!("<@{THIRD_USER}>")));
+    assert!(
+        !alert.body.to_string().contains("anniversary"),
+        "no text in the alert"
+    );
+    bot.shutdown().await;
+}
+
+/// Unprompted, in an auto-reply channel: a crisis message gets the lines in
+/// the channel, a watch-tier one posts nothing there and sends a quiet
+/// "possible" alert (no text); `/settings watch` can turn that off or make
+/// it reply.
+#[tokio::test(flavor = "multi_thread")]
+async fn watch_tier_in_a_public_channel_is_quiet() {
+    let bot = TestBot::start(|c| c.discord.auto_reply_channels = vec![AUTO_CHANNEL]).await;
+    assert_possible(&bot.engine);
+    let library = bot.engine.library();
+
+    let mark = bot.fake.request_mark();
+    bot.message(MessageSpec::guild(crisis_text(&bot.engine)).channel(AUTO_CHANNEL))
+        .await;
+    let r = bot.post_in(mark, AUTO_CHANNEL).await;
+    assert_renders(&r, &reply::crisis(library, Default::default()));
+    bot.post_in(mark, ALERT_CHANNEL).await;
+
+    let mark = bot.fake.request_mark();
+    let m = bot
+        .message(
+            MessageSpec::guild(POSSIBLE)
+                .channel(AUTO_CHANNEL)
+                .author(payloads::user(OTHER_USER, "bea", false)),
+        )
+        .await;
+    bot.no_post_in(mark, AUTO_CHANNEL).await;
+    let alert = bot.post_in(mark, ALERT_CHANNEL).await;
+    let content = alert.content().unwrap().to_string();
+    assert!(content.contains("Possible crisis"), "{content}");
+    assert!(content.contains("did not reply"), "{content}");
+    assert!(
+        content.contains(m["id"].as_str().unwrap()),
+        "the jump link: {content}"
+    );
+    assert!(
+        !alert.body.to_string().contains("anniversary"),
+        "no text in the alert"
+    );
+
+    let store = boundary_bot::store::SqliteStore::open(&bot.config.storage.path).unwrap();
+    use boundary_bot::store::{GuildSettings, Store, WatchAction};
+    for (action, replies, alerts) in [
+        (WatchAction::Off, false, false),
+        (WatchAction::Reply, true, true),
+    ] {
+        let settings = GuildSettings {
+            watch: Some(action),
+            ..Default::default()
+        };
+        store.put_settings(payloads::GUILD_ID, &settings).unwrap();
+        let author = if replies { THIRD_USER } else { FOURTH_USER };
+        let mark = bot.fake.request_mark();
+        bot.message(
+            MessageSpec::guild(POSSIBLE)
+                .channel(AUTO_CHANNEL)
+                .author(payloads::user(author, "dee", false)),
+        )
+        .await;
+        if replies {
+            let r = bot.post_in(mark, AUTO_CHANNEL).await;
+            assert_renders(&r, &reply::possible_crisis(library, Default::default()));
+        } else {
+            bot.no_post_in(mark, AUTO_CHANNEL).await;
+        }
+        if alerts {
+            bot.post_in(mark, ALERT_CHANNEL).await;
+        } else {
+            bot.no_post_in(mark, ALERT_CHANNEL).await;
         }
     }
     bot.shutdown().await;

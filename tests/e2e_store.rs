@@ -350,7 +350,7 @@ async fn a_pinned_channel_favours_its_topic() {
     )
     .await;
     let r = bot.post_in(mark, payloads::CHANNEL_ID).await;
-    assert_renders(&r, &reply::crisis(bot.engine.library()));
+    assert_renders(&r, &reply::crisis(bot.engine.library(), Default::default()));
 
     // The same unsure text in a channel that is not pinned: silence.
     let mark = bot.fake.request_mark();
@@ -527,7 +527,7 @@ async fn opt_out_and_back_in() {
     bot.message(MessageSpec::guild(crisis_text(&bot.engine)).channel(AUTO_CHANNEL))
         .await;
     let r = bot.post_in(mark, AUTO_CHANNEL).await;
-    assert_renders(&r, &reply::crisis(bot.engine.library()));
+    assert_renders(&r, &reply::crisis(bot.engine.library(), Default::default()));
 
     command(&bot, &InteractionSpec::guild("optin")).await;
     let mark = bot.fake.request_mark();
@@ -575,7 +575,8 @@ async fn settings_auto_reply_off_and_cooldown() {
         store.settings(payloads::GUILD_ID).unwrap(),
         GuildSettings {
             auto_reply: Some(false),
-            topic_cooldown_minutes: Some(7)
+            topic_cooldown_minutes: Some(7),
+            ..Default::default()
         }
     );
     bot.shutdown().await;
@@ -679,6 +680,7 @@ async fn deletion_events_clean_up_records() {
             &GuildSettings {
                 auto_reply: Some(false),
                 topic_cooldown_minutes: None,
+                ..Default::default()
             },
         )
         .unwrap();
@@ -851,7 +853,7 @@ async fn a_locked_database_gets_a_polite_busy_answer_and_changes_nothing() {
     bot.message(MessageSpec::guild(crisis_text(&bot.engine)).channel(AUTO_CHANNEL))
         .await;
     let r = bot.post_in(mark, AUTO_CHANNEL).await;
-    assert_renders(&r, &reply::crisis(bot.engine.library()));
+    assert_renders(&r, &reply::crisis(bot.engine.library(), Default::default()));
 
     locker.execute_batch("ROLLBACK").unwrap();
     let check: String = locker

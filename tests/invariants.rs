@@ -107,8 +107,8 @@ fn every_fixed_reply_carries_the_notice() {
     let engine = engine();
     let library = engine.library();
     let mut replies = vec![
-        reply::crisis(library),
-        reply::resources(library),
+        reply::crisis(library, Default::default()),
+        reply::resources(library, Default::default()),
         reply::help(library, Surface::Discord),
         reply::topic_list(library, Surface::Discord),
     ];
@@ -120,7 +120,7 @@ fn every_fixed_reply_carries_the_notice() {
 
 #[test]
 fn crisis_reply_lists_the_resources_first() {
-    let r = reply::crisis(engine().library());
+    let r = reply::crisis(engine().library(), Default::default());
     let body = r.body();
     for needle in [
         "988",
@@ -128,11 +128,13 @@ fn crisis_reply_lists_the_resources_first() {
         "116 123",
         "13 11 14",
         "findahelpline.com",
-        "local emergency number",
+        "Emergency services: 999",
+        "call the emergency number",
     ] {
         assert!(body.contains(needle), "missing {needle}");
     }
-    assert!(body.find("988").unwrap() < body.find("glad you reached out").unwrap_or(usize::MAX));
+    let message = engine().library().crisis.message.trim().to_string();
+    assert!(body.find("988").unwrap() < body.find(&message).unwrap_or(usize::MAX));
 }
 
 #[test]

@@ -11,6 +11,14 @@
 //! "ending it with my therapist") cancel any phrase or signal they overlap,
 //! unless the message holds a phrase or signal outside every idiom: an
 //! idiom never cancels a crisis said elsewhere in the message.
+//!
+//! *Others* ("my brother killed himself", "she is suicidal", "his
+//! attempt") are about someone else's risk, not the writer's. A phrase or
+//! signal inside one does not count towards crisis; the assessment counts
+//! them instead, and the classifier puts such a message on the watch tier,
+//! where a worried friend who asks still gets the resources. Unlike an
+//! idiom, evidence elsewhere does not undo them: "my brother killed himself
+//! and I want to die too" is crisis through its second half.
 
 use crate::content::CrisisLexicon;
 use crate::normalize::Normalizer;
@@ -24,6 +32,8 @@ pub enum CrisisKind {
     Signal,
     Denial,
     Idiom,
+    /// About someone else's suicide, attempt or self-harm.
+    Other,
     /// A word of the concept group with this index (see `combos`).
     Concept(u8),
 }
@@ -78,6 +88,8 @@ pub struct CrisisAssessment {
     pub denied: bool,
     /// An everyday idiom ("killing it") cancelled something.
     pub idiom: bool,
+    /// Mentions of someone else's suicide, attempt or self-harm.
+    pub others: u32,
 }
 
 impl CrisisAssessment {
@@ -96,6 +108,7 @@ impl CrisisDetector {
             (&lexicon.signals, CrisisKind::Signal),
             (&lexicon.denials, CrisisKind::Denial),
             (&lexicon.idioms, CrisisKind::Idiom),
+            (&lexicon.others, CrisisKind::Other),
         ] {
             for pattern in list {
                 set.add(vocab, norm, pattern, kind);
@@ -136,11 +149,7 @@ impl CrisisDetector {
         let first = hits.len();
         self.set.find(terms, hits);
         let found = &hits[first..];
-        let idioms = Spans::new(
-            found
-                .iter()
-                .filter(|h| self.set.phrase(h).label == CrisisKind::Idiom),
-        );
+        let cancel = Cancellers::new(&self.set, found);
         let denials = Spans::new(
             found
                 .iter()
@@ -155,12 +164,6 @@ impl CrisisDetector {
         }
         // Combos become extra hits, scored like phrases or signals.
         let combo_hits = self.combo_hits(found);
-        let independent = found.iter().any(|h| {
-            matches!(
-                self.set.phrase(h).label,
-                CrisisKind::Phrase | CrisisKind::Signal
-            ) && !idioms.overlaps(h)
-        });
         let mut combos = Vec::new();
         let scored = found.iter().map(|h| (*h, None)).chain(
             combo_hits
@@ -173,13 +176,17 @@ impl CrisisDetector {
                 Some(_) => CrisisKind::Signal,
                 None => self.set.phrase(&hit).label,
             };
-            if matches!(kind, CrisisKind::Idiom | CrisisKind::Concept(_)) {
+            if matches!(
+                kind,
+                CrisisKind::Idiom | CrisisKind::Other | CrisisKind::Concept(_)
+            ) || cancel.others.overlaps(&hit)
+            {
                 continue;
             }
             // An idiom cancels what it overlaps, unless the message holds
             // crisis evidence of its own elsewhere ("wrote a goodbye letter
             // to my therapist and I'm ready now"): then nothing is cancelled.
-            if idioms.overlaps(&hit) && !independent {
+            if cancel.by_idiom(&hit) {
                 idiom = true;
                 continue;
             }
@@ -218,6 +225,7 @@ impl CrisisDetector {
             signals: signals.len() as u32,
             denied: !denials.is_empty(),
             idiom,
+            others: cancel.others_count,
         }
     }
 
@@ -263,19 +271,51 @@ impl CrisisDetector {
         out
     }
 
-    /// Whether `hit` (from [`assess`](Self::assess)) was cancelled by an idiom.
+    /// Whether `hit` (from [`assess`](Self::assess)) was cancelled: by an
+    /// idiom, or because it is about someone else.
     pub fn cancelled(&self, hit: &Hit, all: &[Hit]) -> bool {
-        let idioms = Spans::new(
-            all.iter()
-                .filter(|h| self.set.phrase(h).label == CrisisKind::Idiom),
-        );
-        let independent = all.iter().any(|h| {
-            matches!(
-                self.set.phrase(h).label,
-                CrisisKind::Phrase | CrisisKind::Signal
-            ) && !idioms.overlaps(h)
+        let label = self.set.phrase(hit).label;
+        let cancel = Cancellers::new(&self.set, all);
+        !matches!(label, CrisisKind::Idiom | CrisisKind::Other)
+            && (cancel.others.overlaps(hit) || cancel.by_idiom(hit))
+    }
+}
+
+/// What can stop a phrase or signal from counting: the idioms and the
+/// mentions of someone else in the message.
+struct Cancellers {
+    idioms: Spans,
+    others: Spans,
+    others_count: u32,
+    /// A phrase or signal outside every idiom and every mention of someone
+    /// else: crisis evidence of the message's own.
+    independent: bool,
+}
+
+impl Cancellers {
+    fn new(set: &PhraseSet<CrisisKind>, found: &[Hit]) -> Self {
+        let of = |kind: CrisisKind| found.iter().filter(move |h| set.phrase(h).label == kind);
+        let idioms = Spans::new(of(CrisisKind::Idiom));
+        let others = Spans::new(of(CrisisKind::Other));
+        let mut other_hits: Vec<&Hit> = of(CrisisKind::Other).collect();
+        other_hits.dedup_by(|a, b| overlaps(a, b));
+        let independent = found.iter().any(|h| {
+            matches!(set.phrase(h).label, CrisisKind::Phrase | CrisisKind::Signal)
+                && !idioms.overlaps(h)
+                && !others.overlaps(h)
         });
-        self.set.phrase(hit).label != CrisisKind::Idiom && idioms.overlaps(hit) && !independent
+        Self {
+            idioms,
+            others,
+            others_count: other_hits.len() as u32,
+            independent,
+        }
+    }
+
+    /// An idiom cancels what it overlaps unless the message has crisis
+    /// evidence of its own elsewhere.
+    fn by_idiom(&self, hit: &Hit) -> bool {
+        self.idioms.overlaps(hit) && !self.independent
     }
 }
 

@@ -172,6 +172,7 @@ fn matches(lexicon: &Lexicon, reading: &Reading) -> Vec<Evidence> {
             CrisisKind::Signal => "crisis-signal",
             CrisisKind::Denial => "crisis-denial",
             CrisisKind::Idiom => "idiom",
+            CrisisKind::Other => "someone-else",
             CrisisKind::Concept(_) => continue,
         };
         out.push(Evidence {

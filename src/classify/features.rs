@@ -11,7 +11,7 @@
 //! | `bias` | 1 |
 //! | `context`, `context:other-professional` | therapy context found; a non-therapist professional named |
 //! | `topic:<id>:total`, `:strong`, `:far`, `:cues2`, `:lead` | the topic's cue score parts; two or more cues; it leads the rule ranking |
-//! | `crisis:score`, `:rule`, `:phrases`, `:signals`, `:denial`, `:idiom`, `:combo` | the crisis lexicon's aggregate evidence |
+//! | `crisis:score`, `:rule`, `:phrases`, `:signals`, `:denial`, `:idiom`, `:combo`, `:others` | the crisis lexicon's aggregate evidence |
 //! | `cp:<kind>:<pattern>` | one crisis pattern matched (not cancelled by an idiom) |
 //! | `w:<stem>` | a word stem occurs, scaled by 1/sqrt(distinct stems) so length adds nothing |
 //! | `e:<i>` | dimension i of the message's sentence embedding |
@@ -52,8 +52,8 @@ pub fn fixed_names() -> Vec<String> {
 }
 
 const TOPIC_PARTS: [&str; 5] = ["total", "strong", "far", "cues2", "lead"];
-const CRISIS_PARTS: [&str; 7] = [
-    "score", "rule", "phrases", "signals", "denial", "idiom", "combo",
+const CRISIS_PARTS: [&str; 8] = [
+    "score", "rule", "phrases", "signals", "denial", "idiom", "combo", "others",
 ];
 
 /// The fixed features' values, in [`fixed_names`] order.
@@ -82,7 +82,7 @@ fn fixed_values(reading: &Reading) -> Vec<f32> {
     v
 }
 
-fn crisis_values(reading: &Reading) -> [f32; 7] {
+fn crisis_values(reading: &Reading) -> [f32; 8] {
     let c = &reading.crisis;
     [
         c.score.min(3.0),
@@ -92,6 +92,7 @@ fn crisis_values(reading: &Reading) -> [f32; 7] {
         flag(c.denied),
         flag(c.idiom),
         flag(!c.combos.is_empty()),
+        c.others.min(2) as f32,
     ]
 }
 
@@ -267,7 +268,7 @@ pub fn crisis_pattern_keys(lexicon: &Lexicon, reading: &Reading) -> BTreeSet<Str
         let Some(kind) = kind_name(phrase.label) else {
             continue;
         };
-        if phrase.label != CrisisKind::Idiom && detector.cancelled(hit, &reading.crisis_hits) {
+        if detector.cancelled(hit, &reading.crisis_hits) {
             continue;
         }
         keys.insert(format!("{kind}:{}", phrase.text));
@@ -286,6 +287,7 @@ fn kind_name(label: CrisisKind) -> Option<&'static str> {
         CrisisKind::Signal => "signal",
         CrisisKind::Denial => "denial",
         CrisisKind::Idiom => "idiom",
+        CrisisKind::Other => "other",
         CrisisKind::Concept(_) => return None,
     })
 }

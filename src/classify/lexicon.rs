@@ -458,4 +458,31 @@ mod tests {
         );
         assert!(l.read("thinking about su1c1de").crisis.is_crisis());
     }
+
+    #[test]
+    fn someone_elses_risk_is_counted_apart_from_the_writers_own() {
+        let l = lexicon();
+        for text in [
+            "my brother killed himself two years ago",
+            "my friend committed suicide last spring",
+            "she died by suicide and i keep rereading our texts",
+            "found out my son has been cutting himself",
+        ] {
+            let c = l.read(text).crisis;
+            assert!(c.others > 0 && !c.is_crisis(), "{text}: {c:?}");
+        }
+        // Someone else's risk now stays crisis: the lines go to whoever
+        // can help.
+        let now = l.read("my daughter says she wants to kill herself").crisis;
+        assert!(now.others == 0 && now.is_crisis(), "{now:?}");
+        // The writer's own words elsewhere still count.
+        let both = l
+            .read("my brother killed himself and now i want to die too")
+            .crisis;
+        assert!(both.others > 0 && both.is_crisis(), "{both:?}");
+        // Words share a stem, so the patterns name a subject: the writer's
+        // own "commit suicide" is not someone else's.
+        let own = l.read("im going to commit suicide tonight").crisis;
+        assert!(own.others == 0 && own.is_crisis(), "{own:?}");
+    }
 }

@@ -300,9 +300,17 @@ impl Classifier {
         // The lexicon's own crisis verdict (a crisis phrase, or two signals)
         // is a floor the learned head cannot lower: recall comes first.
         let lexicon_says = model.stage != "embedding" && reading.crisis.is_crisis();
-        let crisis_tier = if crisis_score >= t.crisis || lexicon_says {
+        // Someone else's risk ("my friend said she wants to kill herself")
+        // is at least the watch tier: the resources help a worried friend.
+        let about_someone_else = reading.crisis.others > 0;
+        // Without the embedding, word stems alone ("here", "gift") are too
+        // thin to raise crisis: the first stage needs some crisis evidence
+        // of the lexicon's for either tier.
+        let evidence = reading.crisis.score > 0.0 || !reading.crisis.combos.is_empty();
+        let heard = evidence || model.stage != "lexicon";
+        let crisis_tier = if (heard && crisis_score >= t.crisis) || lexicon_says {
             CrisisTier::Crisis
-        } else if crisis_score >= t.watch {
+        } else if (heard && crisis_score >= t.watch) || about_someone_else {
             CrisisTier::Possible
         } else {
             CrisisTier::Calm
@@ -372,11 +380,15 @@ mod tests {
     #[test]
     fn the_crisis_head_sets_the_tiers() {
         // sigmoid(0) = 0.5 >= crisis 0.5; sigmoid(-1) = 0.27 is in the watch band.
+        // One soft signal ("hopeless") is evidence, not a crisis on its own.
+        let hopeless = classifier(0.0, &[]).classify("i feel hopeless");
+        assert_eq!(hopeless.crisis_tier, CrisisTier::Crisis);
+        // Without any crisis evidence the first stage raises neither tier.
         assert_eq!(
             classifier(0.0, &[]).classify("hello").crisis_tier,
-            CrisisTier::Crisis
+            CrisisTier::Calm
         );
-        let watched = classifier(-1.0, &[]).classify("hello");
+        let watched = classifier(-1.0, &[]).classify("i feel hopeless");
         assert_eq!(watched.crisis_tier, CrisisTier::Possible);
         assert_ne!(
             watched.outcome,

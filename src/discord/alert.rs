@@ -1,4 +1,5 @@
-//! The optional moderator alert for a possible crisis message.
+//! The optional moderator alert for a crisis message, or a watch-tier
+//! ("possible crisis") one.
 //!
 //! It names the channel, the member (a mention that does not ping) and
 //! links to the message, and carries the crisis resources so moderators
@@ -14,6 +15,7 @@ use tracing::{info, warn};
 use super::{render, Data};
 use crate::config::DiscordConfig;
 use crate::content::Library;
+pub use crate::policy::AlertLevel;
 use crate::reply;
 
 /// Where a possible crisis message was seen.
@@ -29,6 +31,10 @@ pub struct AlertSource {
     /// How the bot came across it: "auto-reply channel", "mention",
     /// "context menu", "/ask".
     pub via: &'static str,
+    pub level: AlertLevel,
+    /// Whether the member was sent the crisis lines (the watch tier posts
+    /// nothing in a public channel nobody asked in).
+    pub replied: bool,
 }
 
 /// The alert message. Built only from ids, the link and `responses/`.
@@ -41,10 +47,20 @@ pub fn alert_message(
         .crisis_alert_ping_role
         .map(|r| format!("<@&{r}> "))
         .unwrap_or_default();
+    let heading = match source.level {
+        AlertLevel::Crisis => "**Crisis message**",
+        AlertLevel::Possible => {
+            "**Possible crisis** (watch tier: it may be a crisis, or about someone else's)"
+        }
+    };
+    let action = if source.replied {
+        "The member was sent crisis lines."
+    } else {
+        "The bot did not reply in the channel."
+    };
     let content = format!(
-        "{ping}**Possible crisis message** from <@{user}> in <#{channel}> (found via {via}): {link}\n\
-         The member was sent crisis resources. The message text is not copied here; \
-         please check in with them.",
+        "{ping}{heading} from <@{user}> in <#{channel}> (found via {via}): {link}\n\
+         {action} The message text is not copied here; please check in with them.",
         user = source.user_id,
         channel = source.channel_id,
         via = source.via,
@@ -56,7 +72,7 @@ pub fn alert_message(
             .replied_user(false),
         None => render::no_mentions(),
     };
-    let resources = reply::resources(library);
+    let resources = reply::resources(library, Default::default());
     let embed = render::pages(&resources)
         .into_iter()
         .next()
@@ -96,6 +112,7 @@ pub async fn send(http: &serenity::all::Http, data: &Data, source: AlertSource) 
             alert_channel = channel,
             alert_message = %sent.id,
             via = source.via,
+            level = ?source.level,
             "crisis alert posted"
         ),
         Err(e) => warn!(

@@ -40,11 +40,12 @@ use serenity::all::{
 };
 use tracing::{error, info, warn};
 
-use crate::classify::Classification;
+use crate::classify::{Classification, CrisisTier, Outcome, Stage};
 use crate::config::{Config, DiscordConfig};
 use crate::live::LiveEngine;
-use crate::reply::{self, Reply, Surface};
-use crate::store::{Count, SqliteStore, Store, StoreError, StoreResult};
+use crate::regions::RegionHints;
+use crate::reply::{self, Reader, Reply, Surface};
+use crate::store::{Count, GuildSettings, SqliteStore, Store, StoreError, StoreResult};
 use crate::Engine;
 
 pub type Error = anyhow::Error;
@@ -88,6 +89,14 @@ const DB_CALLS_IN_FLIGHT: usize = 2;
 /// How long a feedback press is remembered for de-duplication.
 const FEEDBACK_MEMORY: Duration = Duration::from_secs(24 * 60 * 60);
 
+/// Who asked, for the order of crisis lines: the interaction's locale
+/// (none for gateway messages) and the server, if any.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Asker<'a> {
+    pub locale: Option<&'a str>,
+    pub guild: Option<u64>,
+}
+
 impl Data {
     pub fn new(live: Arc<LiveEngine>, store: Arc<dyn Store>, config: &DiscordConfig) -> Self {
         Self {
@@ -104,21 +113,55 @@ impl Data {
     }
 
     /// Classifies `text` and composes the reply. The first stage runs here
-    /// (microseconds); with a semantic stage loaded, the whole call moves
+    /// (microseconds); with a semantic stage loaded, classification moves
     /// to tokio's blocking pool, so the embedding model never holds up the
-    /// async workers.
-    pub async fn answer(&self, text: &str) -> (Classification, Reply) {
+    /// async workers. A reply with crisis lines reads the server's region
+    /// (`/settings region`) to order them; `locale` comes first.
+    pub async fn answer(&self, text: &str, asker: Asker<'_>) -> (Classification, Reply) {
         let engine = self.engine();
+        let classification = self.classify(&engine, text).await;
+        let lines = classification.outcome == Outcome::Crisis
+            || classification.crisis_tier != CrisisTier::Calm;
+        let server = match asker.guild {
+            Some(g) if lines => self.settings_or_default(g).await.region,
+            _ => None,
+        };
+        let reader = Reader {
+            surface: Surface::Discord,
+            regions: RegionHints {
+                locale: asker.locale,
+                server: server.as_deref(),
+                default: None,
+            },
+        };
+        let reply = engine.compose(&classification, reader);
+        (classification, reply)
+    }
+
+    async fn classify(&self, engine: &Arc<Engine>, text: &str) -> Classification {
         if engine.classifier().semantic().is_none() {
-            return engine.answer(text, Surface::Discord);
+            return engine.classify(text);
         }
         let _slot = self.model_slots.acquire().await;
-        let text = text.to_string();
+        let (engine, text) = (engine.clone(), text.to_string());
         let fallback = engine.clone();
         let first = text.clone();
-        tokio::task::spawn_blocking(move || engine.answer(&text, Surface::Discord))
+        tokio::task::spawn_blocking(move || engine.classify(&text))
             .await
-            .unwrap_or_else(|_| fallback.answer_first_stage(&first, Surface::Discord))
+            .unwrap_or_else(|_| {
+                let run = fallback.classifier().run(&first, Stage::Learned);
+                run.classification
+            })
+    }
+
+    /// The server's settings; a storage error counts as the defaults.
+    pub async fn settings_or_default(&self, guild: u64) -> GuildSettings {
+        self.db(move |s| s.settings(guild))
+            .await
+            .unwrap_or_else(|e| {
+                warn!(guild, error = %e, "could not read guild settings; using the config");
+                GuildSettings::default()
+            })
     }
 
     /// The content now live.

@@ -45,6 +45,46 @@ pub struct GuildSettings {
     pub auto_reply: Option<bool>,
     /// Minutes before a member gets an auto-reply on the same topic again.
     pub topic_cooldown_minutes: Option<u64>,
+    /// The region (a code from `responses/crisis.toml`) whose crisis lines
+    /// come first for members without a matching locale.
+    pub region: Option<String>,
+    /// What the watch tier does for a message nobody asked the bot about.
+    pub watch: Option<WatchAction>,
+}
+
+/// What the bot does with a watch-tier ("possible crisis") message in an
+/// auto-reply or pinned channel, where nobody asked it. Where the member
+/// asked (a DM, `/ask`, the context menu, an @mention), they always get the
+/// crisis lines with a gentler opening.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WatchAction {
+    /// No reply in the channel; a quiet alert to `crisis_alert_channel`,
+    /// marked "possible", with the jump link and never the text.
+    #[default]
+    Alert,
+    /// Nothing at all.
+    Off,
+    /// Reply in the channel with the gentler crisis lines, and alert.
+    Reply,
+}
+
+impl WatchAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WatchAction::Alert => "alert",
+            WatchAction::Off => "off",
+            WatchAction::Reply => "reply",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "alert" => Some(WatchAction::Alert),
+            "off" => Some(WatchAction::Off),
+            "reply" => Some(WatchAction::Reply),
+            _ => None,
+        }
+    }
 }
 
 /// A counted event. Counts carry a guild, a topic and a day; nothing else.

@@ -13,7 +13,9 @@ use std::time::Duration;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction};
 
-use super::{day, Count, GuildSettings, Pin, Store, StoreError, StoreResult, TopicStats};
+use super::{
+    day, Count, GuildSettings, Pin, Store, StoreError, StoreResult, TopicStats, WatchAction,
+};
 
 /// Schema versions, in order; `user_version` is the number applied.
 /// Never edit a released step: add a new one.
@@ -46,6 +48,9 @@ pub const MIGRATIONS: &[&str] = &[
          not_helpful  INTEGER NOT NULL DEFAULT 0,
          PRIMARY KEY (guild_id, topic, day)
      );",
+    // 2: the crisis-line region and the watch tier's action, per server.
+    "ALTER TABLE guild_settings ADD COLUMN region TEXT;
+     ALTER TABLE guild_settings ADD COLUMN watch TEXT;",
 ];
 
 /// How long a call keeps retrying while another connection holds the
@@ -316,12 +321,18 @@ impl Store for SqliteStore {
     fn settings(&self, guild_id: u64) -> StoreResult<GuildSettings> {
         self.lock()
             .query_row(
-                "SELECT auto_reply, topic_cooldown_minutes FROM guild_settings WHERE guild_id = ?1",
+                "SELECT auto_reply, topic_cooldown_minutes, region, watch
+                 FROM guild_settings WHERE guild_id = ?1",
                 [id(guild_id)],
                 |r| {
                     Ok(GuildSettings {
                         auto_reply: r.get::<_, Option<bool>>(0)?,
                         topic_cooldown_minutes: r.get::<_, Option<i64>>(1)?.map(|m| m as u64),
+                        region: r.get::<_, Option<String>>(2)?,
+                        // An unknown value (a newer version's) reads as unset.
+                        watch: r
+                            .get::<_, Option<String>>(3)?
+                            .and_then(|w| WatchAction::parse(&w)),
                     })
                 },
             )
@@ -333,12 +344,15 @@ impl Store for SqliteStore {
     fn put_settings(&self, guild_id: u64, settings: &GuildSettings) -> StoreResult<()> {
         self.write(|tx| {
             tx.execute(
-                "INSERT OR REPLACE INTO guild_settings (guild_id, auto_reply, topic_cooldown_minutes)
-                 VALUES (?1, ?2, ?3)",
+                "INSERT OR REPLACE INTO guild_settings
+                     (guild_id, auto_reply, topic_cooldown_minutes, region, watch)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![
                     id(guild_id),
                     settings.auto_reply,
-                    settings.topic_cooldown_minutes.map(|m| m as i64)
+                    settings.topic_cooldown_minutes.map(|m| m as i64),
+                    settings.region,
+                    settings.watch.map(WatchAction::as_str)
                 ],
             )?;
             Ok(())
@@ -477,8 +491,11 @@ mod tests {
         let s = GuildSettings {
             auto_reply: Some(false),
             topic_cooldown_minutes: Some(10),
+            region: Some("UK".into()),
+            watch: Some(WatchAction::Off),
         };
         store.put_settings(7, &s).unwrap();
+        assert_eq!(store.settings(7).unwrap(), s);
         assert!(store.set_opted_out(42, true).unwrap());
         assert!(!store.set_opted_out(42, true).unwrap(), "already out");
         let now = 1_700_000_000;

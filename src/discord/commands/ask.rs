@@ -1,8 +1,8 @@
 //! `/ask question:<text> [public:<bool>]`
 
-use crate::classify::Outcome;
 use crate::discord::alert::{self, AlertSource};
-use crate::discord::{render, Context, Error};
+use crate::discord::{render, Asker, Context, Error};
+use crate::policy::{decide_crisis, CrisisFacts, Place};
 
 /// Ask about a therapy boundary. Only you see the answer unless you choose public.
 ///
@@ -18,10 +18,16 @@ pub async fn ask(
     public: Option<bool>,
 ) -> Result<(), Error> {
     let data = ctx.data();
-    let (classification, reply) = data.answer(&question).await;
-    let crisis = classification.outcome == Outcome::Crisis;
+    let guild = ctx.guild_id().map(|g| g.get());
+    let asker = Asker {
+        locale: ctx.locale(),
+        guild,
+    };
+    let (classification, reply) = data.answer(&question, asker).await;
+    let tier = CrisisFacts::tier_of(&classification);
     let public = public.unwrap_or(false);
-    let ephemeral = crisis || !public;
+    // Crisis lines, gentle or not, are always private.
+    let ephemeral = tier != crate::classify::CrisisTier::Calm || !public;
     super::send(ctx, render::command_replies(&reply, ephemeral)).await?;
     super::count_reply(ctx, classification.topic()).await;
     super::log_answer(
@@ -30,20 +36,33 @@ pub async fn ask(
         classification.topic().unwrap_or("-"),
         ephemeral,
     );
-    if crisis && public {
-        if let Some(guild_id) = ctx.guild_id() {
-            let source = AlertSource {
-                guild_id,
-                channel_id: ctx.channel_id(),
-                user_id: ctx.author().id,
-                link: format!(
-                    "https://discord.com/channels/{guild_id}/{}",
-                    ctx.channel_id()
-                ),
-                via: "/ask",
-            };
-            alert::send(&ctx.serenity_context().http, data, source).await;
+    let watch = match guild {
+        Some(g) if tier != crate::classify::CrisisTier::Calm => {
+            data.settings_or_default(g).await.watch
         }
+        _ => None,
+    };
+    let facts = CrisisFacts {
+        tier,
+        place: Place::Ask { public },
+        in_server: guild.is_some(),
+        watch: watch.unwrap_or_default(),
+    };
+    let alert = decide_crisis(facts).and_then(|d| d.alert);
+    if let (Some(level), Some(guild_id)) = (alert, ctx.guild_id()) {
+        let source = AlertSource {
+            guild_id,
+            channel_id: ctx.channel_id(),
+            user_id: ctx.author().id,
+            link: format!(
+                "https://discord.com/channels/{guild_id}/{}",
+                ctx.channel_id()
+            ),
+            via: "/ask",
+            level,
+            replied: true,
+        };
+        alert::send(&ctx.serenity_context().http, data, source).await;
     }
     Ok(())
 }

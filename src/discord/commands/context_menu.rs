@@ -6,9 +6,10 @@
 
 use serenity::all::Message;
 
-use crate::classify::Outcome;
+use crate::classify::CrisisTier;
 use crate::discord::alert::{self, AlertSource};
-use crate::discord::{render, Context, Error};
+use crate::discord::{render, Asker, Context, Error};
+use crate::policy::{decide_crisis, CrisisFacts, Place};
 
 /// The name shown in Discord's "Apps" menu.
 pub const NAME: &str = "Get boundary guidance";
@@ -16,7 +17,12 @@ pub const NAME: &str = "Get boundary guidance";
 #[poise::command(context_menu_command = "Get boundary guidance")]
 pub async fn get_boundary_guidance(ctx: Context<'_>, message: Message) -> Result<(), Error> {
     let data = ctx.data();
-    let (classification, reply) = data.answer(&message.content).await;
+    let guild = ctx.guild_id().or(message.guild_id);
+    let asker = Asker {
+        locale: ctx.locale(),
+        guild: guild.map(|g| g.get()),
+    };
+    let (classification, reply) = data.answer(&message.content, asker).await;
     super::send(ctx, render::command_replies(&reply, true)).await?;
     super::count_reply(ctx, classification.topic()).await;
     super::log_answer(
@@ -25,26 +31,37 @@ pub async fn get_boundary_guidance(ctx: Context<'_>, message: Message) -> Result
         classification.topic().unwrap_or("-"),
         true,
     );
-    // A crisis message in a server (not one of the bot's own): alert the
-    // moderators about its author.
+    // A crisis or watch-tier message in a server (not one of the bot's
+    // own): alert the moderators about its author.
     let bot_id = ctx.framework().bot_id();
-    if classification.outcome == Outcome::Crisis
-        && !message.author.bot
-        && message.author.id != bot_id
-    {
-        if let Some(guild_id) = ctx.guild_id().or(message.guild_id) {
-            let source = AlertSource {
-                guild_id,
-                channel_id: message.channel_id,
-                user_id: message.author.id,
-                link: format!(
-                    "https://discord.com/channels/{guild_id}/{}/{}",
-                    message.channel_id, message.id
-                ),
-                via: "context menu",
-            };
-            alert::send(&ctx.serenity_context().http, data, source).await;
-        }
+    let tier = CrisisFacts::tier_of(&classification);
+    let (Some(guild_id), false) = (guild, message.author.bot || message.author.id == bot_id) else {
+        return Ok(());
+    };
+    let watch = match tier {
+        CrisisTier::Calm => None,
+        _ => data.settings_or_default(guild_id.get()).await.watch,
+    };
+    let facts = CrisisFacts {
+        tier,
+        place: Place::ContextMenu,
+        in_server: true,
+        watch: watch.unwrap_or_default(),
+    };
+    if let Some(level) = decide_crisis(facts).and_then(|d| d.alert) {
+        let source = AlertSource {
+            guild_id,
+            channel_id: message.channel_id,
+            user_id: message.author.id,
+            link: format!(
+                "https://discord.com/channels/{guild_id}/{}/{}",
+                message.channel_id, message.id
+            ),
+            via: "context menu",
+            level,
+            replied: true,
+        };
+        alert::send(&ctx.serenity_context().http, data, source).await;
     }
     Ok(())
 }

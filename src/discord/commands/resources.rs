@@ -12,7 +12,7 @@ pub async fn resources(
 ) -> Result<(), Error> {
     let ephemeral = !public.unwrap_or(false);
     let engine = ctx.data().engine();
-    let reply = reply::resources(engine.library());
+    let reply = reply::resources(engine.library(), engine.region_hints(Default::default()));
     super::send(ctx, render::command_replies(&reply, ephemeral)).await?;
     super::log_answer(ctx, "resources", "-", ephemeral);
     Ok(())

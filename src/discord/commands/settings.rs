@@ -4,12 +4,16 @@
 //! * `/settings auto-reply state:on|off`: unprompted replies in auto-reply
 //!   and pinned channels (crisis replies are never switched off);
 //! * `/settings cooldown minutes:<0..=1440>`: minutes before a member gets
-//!   an unprompted reply on the same topic again.
+//!   an unprompted reply on the same topic again;
+//! * `/settings region code:<US|UK|…>`: whose crisis lines come first for
+//!   members whose locale names no region;
+//! * `/settings watch action:alert|reply|off`: what a watch-tier ("possible
+//!   crisis") message does in a channel where nobody asked the bot.
 
 use tracing::{info, warn};
 
 use crate::discord::{permissions, Context, Error};
-use crate::store::GuildSettings;
+use crate::store::{GuildSettings, WatchAction};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, poise::ChoiceParameter)]
 pub enum OnOff {
@@ -24,7 +28,7 @@ pub enum OnOff {
     slash_command,
     guild_only,
     default_member_permissions = "MANAGE_MESSAGES",
-    subcommands("show", "auto_reply", "cooldown"),
+    subcommands("show", "auto_reply", "cooldown", "region", "watch"),
     subcommand_required
 )]
 pub async fn settings(_ctx: Context<'_>) -> Result<(), Error> {
@@ -87,6 +91,68 @@ pub async fn cooldown(
     write(ctx, settings).await
 }
 
+/// Whose crisis lines come first here (a code such as US, UK, AU).
+#[poise::command(slash_command, guild_only)]
+pub async fn region(
+    ctx: Context<'_>,
+    #[description = "Region code: US, CA, UK, IE, AU, NZ, DE, FR, NL or BR"]
+    #[max_length = 8]
+    code: String,
+) -> Result<(), Error> {
+    if !permissions::require_moderator(ctx).await? {
+        return Ok(());
+    }
+    let engine = ctx.data().engine();
+    let regions = &engine.library().crisis.regions;
+    let Some(found) = regions
+        .iter()
+        .find(|r| r.code.eq_ignore_ascii_case(code.trim()))
+    else {
+        let codes: Vec<&str> = regions.iter().map(|r| r.code.as_str()).collect();
+        let text = format!(
+            "That isn't a region the bot lists. Please use one of: {}. Nothing was changed.",
+            codes.join(", ")
+        );
+        return super::note(ctx, "Settings", &text).await;
+    };
+    let Some(mut settings) = read(ctx).await? else {
+        return Ok(());
+    };
+    settings.region = Some(found.code.clone());
+    write(ctx, settings).await
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, poise::ChoiceParameter)]
+pub enum WatchChoice {
+    #[name = "alert"]
+    Alert,
+    #[name = "reply"]
+    Reply,
+    #[name = "off"]
+    Off,
+}
+
+/// What a "possible crisis" message does in auto-reply and pinned channels.
+#[poise::command(slash_command, guild_only)]
+pub async fn watch(
+    ctx: Context<'_>,
+    #[description = "alert: quiet alert only (default); reply: lines in the channel and alert; off: nothing"]
+    action: WatchChoice,
+) -> Result<(), Error> {
+    if !permissions::require_moderator(ctx).await? {
+        return Ok(());
+    }
+    let Some(mut settings) = read(ctx).await? else {
+        return Ok(());
+    };
+    settings.watch = Some(match action {
+        WatchChoice::Alert => WatchAction::Alert,
+        WatchChoice::Reply => WatchAction::Reply,
+        WatchChoice::Off => WatchAction::Off,
+    });
+    write(ctx, settings).await
+}
+
 fn describe(ctx: Context<'_>, s: &GuildSettings) -> String {
     let config = &ctx.data().config;
     let auto = match s.auto_reply {
@@ -96,13 +162,17 @@ fn describe(ctx: Context<'_>, s: &GuildSettings) -> String {
     let minutes = s
         .topic_cooldown_minutes
         .unwrap_or(config.topic_cooldown_minutes);
+    let default = |unset: bool| if unset { " (the default)" } else { "" };
+    let region = s
+        .region
+        .as_deref()
+        .unwrap_or("none: the config's default region");
+    let watch = s.watch.unwrap_or_default();
     format!(
-        "- Auto-replies: {auto}\n- Topic cooldown: {minutes} minutes{}",
-        if s.topic_cooldown_minutes.is_none() {
-            " (the config's default)"
-        } else {
-            ""
-        }
+        "- Auto-replies: {auto}\n- Topic cooldown: {minutes} minutes{}\n- Crisis-line region: {region}\n- Possible-crisis messages in auto-reply channels: {}{}",
+        default(s.topic_cooldown_minutes.is_none()),
+        watch.as_str(),
+        default(s.watch.is_none()),
     )
 }
 
@@ -129,6 +199,8 @@ async fn write(ctx: Context<'_>, settings: GuildSettings) -> Result<(), Error> {
                 user = %ctx.author().id,
                 auto_reply = ?settings.auto_reply,
                 topic_cooldown_minutes = ?settings.topic_cooldown_minutes,
+                region = ?settings.region,
+                watch = ?settings.watch.map(WatchAction::as_str),
                 "settings changed"
             );
             let text = format!("Saved.\n{}", describe(ctx, &settings));

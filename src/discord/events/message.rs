@@ -31,36 +31,13 @@ use tracing::{debug, info, warn};
 
 use super::super::alert::{self, AlertSource};
 use super::super::cooldown::{Gate, Suppressed};
-use super::super::{render, Data, Error, FrameworkContext};
-use crate::classify::Outcome;
-use crate::reply;
+use super::super::{render, Asker, Data, Error, FrameworkContext};
+use crate::classify::{CrisisTier, Outcome};
+use crate::policy::{decide_crisis, CrisisFacts};
+use crate::reply::{self, Reply};
 use crate::store::Count;
 
-/// Why the bot is looking at a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Place {
-    Direct,
-    Mention,
-    AutoReplyChannel,
-    /// A channel pinned to a topic with `/pin`.
-    PinnedChannel,
-}
-
-impl Place {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Place::Direct => "dm",
-            Place::Mention => "mention",
-            Place::AutoReplyChannel => "auto-reply channel",
-            Place::PinnedChannel => "pinned channel",
-        }
-    }
-
-    /// The bot speaks without being asked.
-    pub fn unprompted(self) -> bool {
-        matches!(self, Place::AutoReplyChannel | Place::PinnedChannel)
-    }
-}
+pub use crate::policy::Place;
 
 /// The topic pinned in `channel`, if any (a storage error counts as none).
 pub async fn pinned_topic(data: &Data, channel: u64) -> Option<String> {
@@ -114,9 +91,17 @@ pub async fn handle(fw: FrameworkContext<'_>, msg: &Message) -> Result<(), Error
     };
     let text = strip_mention(&msg.content, bot_id);
     let engine = data.engine();
-    let (mut classification, mut reply) = data.answer(&text).await;
-    let (user, message, channel) = (msg.author.id.get(), msg.id.get(), msg.channel_id.get());
     let guild = msg.guild_id.map(|g| g.get());
+    let asker = Asker {
+        locale: None,
+        guild,
+    };
+    let (mut classification, mut reply) = data.answer(&text, asker).await;
+    let tier = CrisisFacts::tier_of(&classification);
+    if tier != CrisisTier::Calm {
+        return crisis(fw, msg, place, tier, &reply).await;
+    }
+    let (user, message, channel) = (msg.author.id.get(), msg.id.get(), msg.channel_id.get());
     // A pinned channel favours its topic over "not sure".
     if place == Place::PinnedChannel && classification.outcome == Outcome::Unsure {
         let pinned = pinned_topic(data, channel).await;
@@ -131,13 +116,10 @@ pub async fn handle(fw: FrameworkContext<'_>, msg: &Message) -> Result<(), Error
     }
     let outcome = classification.outcome;
     let settings = match (place.unprompted(), guild) {
-        (true, Some(g)) => data.db(move |s| s.settings(g)).await.unwrap_or_else(|e| {
-            warn!(guild = g, error = %e, "could not read guild settings; using the config");
-            Default::default()
-        }),
+        (true, Some(g)) => data.settings_or_default(g).await,
         _ => Default::default(),
     };
-    if place.unprompted() && outcome != Outcome::Crisis {
+    if place.unprompted() {
         let off = settings.auto_reply == Some(false);
         let opted_out = data
             .db(move |s| s.opted_out(user))
@@ -165,7 +147,6 @@ pub async fn handle(fw: FrameworkContext<'_>, msg: &Message) -> Result<(), Error
     let now = Instant::now();
     let cooldowns = &data.cooldowns;
     let decision: Result<(), Suppressed> = match (place, outcome) {
-        (_, Outcome::Crisis) => cooldowns.try_crisis(message, user, now),
         (Place::AutoReplyChannel | Place::PinnedChannel, Outcome::Unsure | Outcome::Nothing) => {
             debug!(
                 guild = ?msg.guild_id.map(|g| g.get()),
@@ -197,34 +178,13 @@ pub async fn handle(fw: FrameworkContext<'_>, msg: &Message) -> Result<(), Error
         return Ok(());
     }
 
-    // In guild channels the answer is a reply to the member's message; in
-    // DMs it is a plain message.
-    let reference = msg.guild_id.is_some().then_some(msg);
-    let mut sent = 0;
-    for m in render::messages(&reply, reference) {
-        match msg.channel_id.send_message(ctx, m).await {
-            Ok(_) => sent += 1,
-            Err(e) => {
-                warn!(
-                    guild = ?msg.guild_id.map(|g| g.get()),
-                    channel,
-                    message_id = message,
-                    user,
-                    place = place.as_str(),
-                    error = %e,
-                    "could not send reply"
-                );
-                break;
-            }
-        }
-    }
-    if sent > 0 {
+    if send(ctx, msg, place, &reply).await {
         if let Outcome::Topic(topic) = outcome {
             data.count_reply(guild.unwrap_or(0), topic, &[Count::Reply])
                 .await;
         }
         info!(
-            guild = ?msg.guild_id.map(|g| g.get()),
+            guild,
             channel,
             message_id = message,
             user,
@@ -235,20 +195,100 @@ pub async fn handle(fw: FrameworkContext<'_>, msg: &Message) -> Result<(), Error
             "replied"
         );
     }
+    Ok(())
+}
 
-    if outcome == Outcome::Crisis {
-        if let Some(guild_id) = msg.guild_id {
-            let source = AlertSource {
-                guild_id,
-                channel_id: msg.channel_id,
-                user_id: msg.author.id,
-                link: msg.link(),
-                via: place.as_str(),
-            };
-            alert::send(&ctx.http, data, source).await;
+/// A crisis or watch-tier message: the lines where they are decided, at
+/// most once per crisis cooldown, and the moderators' alert.
+async fn crisis(
+    fw: FrameworkContext<'_>,
+    msg: &Message,
+    place: Place,
+    tier: CrisisTier,
+    reply: &Reply,
+) -> Result<(), Error> {
+    let data = fw.user_data;
+    let ctx = fw.serenity_context;
+    let watch = match msg.guild_id {
+        Some(g) => data.settings_or_default(g.get()).await.watch,
+        None => None,
+    };
+    let facts = CrisisFacts {
+        tier,
+        place,
+        in_server: msg.guild_id.is_some(),
+        watch: watch.unwrap_or_default(),
+    };
+    let Some(decision) = decide_crisis(facts) else {
+        return Ok(());
+    };
+    let (user, message) = (msg.author.id.get(), msg.id.get());
+    let mut replied = false;
+    if decision.reply {
+        match data.cooldowns.try_crisis(message, user, Instant::now()) {
+            Ok(()) => replied = send(ctx, msg, place, reply).await,
+            Err(why) => info!(
+                guild = ?msg.guild_id.map(|g| g.get()),
+                channel = msg.channel_id.get(),
+                message_id = message,
+                user,
+                place = place.as_str(),
+                tier = ?tier,
+                reason = why.as_str(),
+                "crisis reply suppressed"
+            ),
+        }
+        if replied {
+            info!(
+                guild = ?msg.guild_id.map(|g| g.get()),
+                channel = msg.channel_id.get(),
+                message_id = message,
+                user,
+                place = place.as_str(),
+                tier = ?tier,
+                kind = ?reply.kind(),
+                "replied"
+            );
         }
     }
+    if let (Some(level), Some(guild_id)) = (decision.alert, msg.guild_id) {
+        let source = AlertSource {
+            guild_id,
+            channel_id: msg.channel_id,
+            user_id: msg.author.id,
+            link: msg.link(),
+            via: place.as_str(),
+            level,
+            replied,
+        };
+        alert::send(&ctx.http, data, source).await;
+    }
     Ok(())
+}
+
+/// Sends `reply` (a reply to the member's message in a server, a plain
+/// message in a DM); whether at least one part went out.
+async fn send(ctx: &serenity::all::Context, msg: &Message, place: Place, reply: &Reply) -> bool {
+    let reference = msg.guild_id.is_some().then_some(msg);
+    let mut sent = 0;
+    for m in render::messages(reply, reference) {
+        match msg.channel_id.send_message(ctx, m).await {
+            Ok(_) => sent += 1,
+            Err(e) => {
+                warn!(
+                    guild = ?msg.guild_id.map(|g| g.get()),
+                    channel = msg.channel_id.get(),
+                    message_id = msg.id.get(),
+                    user = msg.author.id.get(),
+                    place = place.as_str(),
+                    error = %e,
+                    "could not send reply"
+                );
+                break;
+            }
+        }
+    }
+    sent > 0
 }
 
 fn gate(outcome: Outcome) -> Gate {
