@@ -194,7 +194,9 @@ fn notice_says_general_information_and_who_to_ask() {
         &text,
         &["ideally your own therapist, or a doctor or support service"],
     );
-    assert_mentions(what, &text, &["emergency"]);
+    // Help right now is one command away; the crisis reply itself is the
+    // one place that says to call the emergency number.
+    assert_mentions(what, &text, &["/resources"]);
     let sentences = text.matches(". ").count() + 1;
     assert!(sentences <= 2, "notice: one or two sentences\n{text}");
 }
