@@ -454,18 +454,22 @@ fn check_crisis(file: &Path, crisis: &CrisisContent, notice: &str) -> Result<(),
         &crisis.fallback,
         limits::EMBED_DESCRIPTION,
     )?;
-    for (field, text) in [
-        ("possible_title", &crisis.possible_title),
-        ("possible_opening", &crisis.possible_opening),
-    ] {
-        check_text(file, field, text, limits::EMBED_TITLE.max(300))?;
-    }
+    check_text(
+        file,
+        "possible_title",
+        &crisis.possible_title,
+        limits::EMBED_TITLE,
+    )?;
+    check_text(file, "possible_opening", &crisis.possible_opening, 300)?;
     crate::regions::validate(file, &crisis.regions)?;
+    // The longest reply: the watch tier's, for a reader whose region is
+    // unknown, which lists every region.
     let mut body =
         chars(&crisis.message) + chars(&crisis.fallback) + chars(&crisis.possible_opening);
-    let mut longest_two = [0usize; 2];
     for (i, r) in crisis.regions.iter().enumerate() {
-        let mut size = chars(&r.name) + chars(&r.emergency) + 40;
+        check_text(file, &format!("regions[{i}].name"), &r.name, 200)?;
+        check_text(file, &format!("regions[{i}].emergency"), &r.emergency, 200)?;
+        body += chars(&r.name) + chars(&r.emergency) + 30;
         for (j, line) in r.lines.iter().enumerate() {
             for (name, value) in [
                 ("name", &line.name),
@@ -473,18 +477,10 @@ fn check_crisis(file: &Path, crisis: &CrisisContent, notice: &str) -> Result<(),
                 ("hours", &line.hours),
             ] {
                 check_text(file, &format!("regions[{i}].lines[{j}].{name}"), value, 200)?;
-                size += chars(value) + 8;
+                body += chars(value) + 8;
             }
         }
-        check_no_mentions(file, &format!("regions[{i}].name"), &r.name)?;
-        if size > longest_two[0] {
-            longest_two = [size, longest_two[0]];
-        } else if size > longest_two[1] {
-            longest_two[1] = size;
-        }
     }
-    // A crisis reply shows at most two regions.
-    body += longest_two[0] + longest_two[1];
     if body > limits::EMBED_DESCRIPTION || body + chars(notice) > limits::EMBED_TOTAL {
         return Err(invalid(
             file,

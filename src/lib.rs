@@ -57,7 +57,7 @@ impl Engine {
             return Ok(self);
         };
         let regions = &self.library.crisis.regions;
-        if !regions::known(regions, code) {
+        if regions::find(regions, code).is_none() {
             let codes: Vec<&str> = regions.iter().map(|r| r.code.as_str()).collect();
             return Err(LoadError::new(
                 error::LoadErrorKind::InvalidValue,
@@ -101,21 +101,12 @@ impl Engine {
         self.classifier.explain(text)
     }
 
-    /// Like [`answer`](Self::answer), on the first stage and its learned
-    /// weights only (when the semantic stage is unavailable).
-    pub fn answer_first_stage<'a>(
-        &self,
-        text: &str,
-        reader: impl Into<Reader<'a>>,
-    ) -> (Classification, Reply) {
-        let classification = self
-            .classifier
+    /// Like [`classify`](Self::classify), on the first stage and its
+    /// learned weights only (when the semantic stage is unavailable).
+    pub fn classify_first_stage(&self, text: &str) -> Classification {
+        self.classifier
             .run(text, classify::Stage::Learned)
-            .classification;
-        (
-            classification.clone(),
-            self.compose(&classification, reader.into()),
-        )
+            .classification
     }
 
     /// Classifies `text` and composes the reply the bot would send.

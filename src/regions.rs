@@ -72,11 +72,7 @@ pub struct RegionHints<'a> {
 /// server's when it differs. Empty only when nothing matches at all (the
 /// reply then shows every region).
 pub fn choose<'r>(regions: &'r [CrisisRegion], hints: RegionHints<'_>) -> Vec<&'r CrisisRegion> {
-    let by_code = |code: &str| {
-        regions
-            .iter()
-            .find(|r| r.code.eq_ignore_ascii_case(code.trim()))
-    };
+    let by_code = |code: &str| find(regions, code);
     let by_locale = |locale: &str| {
         regions.iter().find(|r| {
             r.locales
@@ -97,10 +93,12 @@ pub fn choose<'r>(regions: &'r [CrisisRegion], hints: RegionHints<'_>) -> Vec<&'
     out
 }
 
-/// Whether `code` names a region in `regions` (for `/settings region` and
-/// the config).
-pub fn known(regions: &[CrisisRegion], code: &str) -> bool {
-    regions.iter().any(|r| r.code.eq_ignore_ascii_case(code))
+/// The region `code` names, in any case (for `/settings region` and the
+/// config).
+pub fn find<'r>(regions: &'r [CrisisRegion], code: &str) -> Option<&'r CrisisRegion> {
+    regions
+        .iter()
+        .find(|r| r.code.eq_ignore_ascii_case(code.trim()))
 }
 
 /// Checks the regions of `file`: at least one, unique codes and locales,

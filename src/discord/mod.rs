@@ -40,12 +40,15 @@ use serenity::all::{
 };
 use tracing::{error, info, warn};
 
-use crate::classify::{Classification, CrisisTier, Outcome, Stage};
+use crate::classify::{Classification, CrisisTier};
 use crate::config::{Config, DiscordConfig};
 use crate::live::LiveEngine;
+use crate::policy::CrisisFacts;
 use crate::regions::RegionHints;
 use crate::reply::{self, Reader, Reply, Surface};
-use crate::store::{Count, GuildSettings, SqliteStore, Store, StoreError, StoreResult};
+use crate::store::{
+    Count, GuildSettings, SqliteStore, Store, StoreError, StoreResult, WatchAction,
+};
 use crate::Engine;
 
 pub type Error = anyhow::Error;
@@ -120,8 +123,7 @@ impl Data {
     pub async fn answer(&self, text: &str, asker: Asker<'_>) -> (Classification, Reply) {
         let engine = self.engine();
         let classification = self.classify(&engine, text).await;
-        let lines = classification.outcome == Outcome::Crisis
-            || classification.crisis_tier != CrisisTier::Calm;
+        let lines = CrisisFacts::tier_of(&classification) != CrisisTier::Calm;
         let server = match asker.guild {
             Some(g) if lines => self.settings_or_default(g).await.region,
             _ => None,
@@ -148,10 +150,18 @@ impl Data {
         let first = text.clone();
         tokio::task::spawn_blocking(move || engine.classify(&text))
             .await
-            .unwrap_or_else(|_| {
-                let run = fallback.classifier().run(&first, Stage::Learned);
-                run.classification
-            })
+            .unwrap_or_else(|_| fallback.classify_first_stage(&first))
+    }
+
+    /// What a watch-tier message does in `guild` (`/settings watch`); read
+    /// only for a message on a crisis tier, so calm messages cost nothing.
+    pub async fn watch_action(&self, guild: Option<u64>, tier: CrisisTier) -> WatchAction {
+        match guild {
+            Some(g) if tier != CrisisTier::Calm => {
+                self.settings_or_default(g).await.watch.unwrap_or_default()
+            }
+            _ => WatchAction::default(),
+        }
     }
 
     /// The server's settings; a storage error counts as the defaults.

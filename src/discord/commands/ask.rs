@@ -1,5 +1,6 @@
 //! `/ask question:<text> [public:<bool>]`
 
+use crate::classify::CrisisTier;
 use crate::discord::alert::{self, AlertSource};
 use crate::discord::{render, Asker, Context, Error};
 use crate::policy::{decide_crisis, CrisisFacts, Place};
@@ -27,7 +28,7 @@ pub async fn ask(
     let tier = CrisisFacts::tier_of(&classification);
     let public = public.unwrap_or(false);
     // Crisis lines, gentle or not, are always private.
-    let ephemeral = tier != crate::classify::CrisisTier::Calm || !public;
+    let ephemeral = tier != CrisisTier::Calm || !public;
     super::send(ctx, render::command_replies(&reply, ephemeral)).await?;
     super::count_reply(ctx, classification.topic()).await;
     super::log_answer(
@@ -36,17 +37,11 @@ pub async fn ask(
         classification.topic().unwrap_or("-"),
         ephemeral,
     );
-    let watch = match guild {
-        Some(g) if tier != crate::classify::CrisisTier::Calm => {
-            data.settings_or_default(g).await.watch
-        }
-        _ => None,
-    };
     let facts = CrisisFacts {
         tier,
         place: Place::Ask { public },
         in_server: guild.is_some(),
-        watch: watch.unwrap_or_default(),
+        watch: data.watch_action(guild, tier).await,
     };
     let alert = decide_crisis(facts).and_then(|d| d.alert);
     if let (Some(level), Some(guild_id)) = (alert, ctx.guild_id()) {

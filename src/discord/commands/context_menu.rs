@@ -6,7 +6,6 @@
 
 use serenity::all::Message;
 
-use crate::classify::CrisisTier;
 use crate::discord::alert::{self, AlertSource};
 use crate::discord::{render, Asker, Context, Error};
 use crate::policy::{decide_crisis, CrisisFacts, Place};
@@ -38,15 +37,11 @@ pub async fn get_boundary_guidance(ctx: Context<'_>, message: Message) -> Result
     let (Some(guild_id), false) = (guild, message.author.bot || message.author.id == bot_id) else {
         return Ok(());
     };
-    let watch = match tier {
-        CrisisTier::Calm => None,
-        _ => data.settings_or_default(guild_id.get()).await.watch,
-    };
     let facts = CrisisFacts {
         tier,
         place: Place::ContextMenu,
         in_server: true,
-        watch: watch.unwrap_or_default(),
+        watch: data.watch_action(Some(guild_id.get()), tier).await,
     };
     if let Some(level) = decide_crisis(facts).and_then(|d| d.alert) {
         let source = AlertSource {

@@ -104,10 +104,7 @@ pub async fn region(
     }
     let engine = ctx.data().engine();
     let regions = &engine.library().crisis.regions;
-    let Some(found) = regions
-        .iter()
-        .find(|r| r.code.eq_ignore_ascii_case(code.trim()))
-    else {
+    let Some(found) = crate::regions::find(regions, &code) else {
         let codes: Vec<&str> = regions.iter().map(|r| r.code.as_str()).collect();
         let text = format!(
             "That isn't a region the bot lists. Please use one of: {}. Nothing was changed.",

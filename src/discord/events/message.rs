@@ -209,48 +209,37 @@ async fn crisis(
 ) -> Result<(), Error> {
     let data = fw.user_data;
     let ctx = fw.serenity_context;
-    let watch = match msg.guild_id {
-        Some(g) => data.settings_or_default(g.get()).await.watch,
-        None => None,
-    };
+    let guild = msg.guild_id.map(|g| g.get());
     let facts = CrisisFacts {
         tier,
         place,
-        in_server: msg.guild_id.is_some(),
-        watch: watch.unwrap_or_default(),
+        in_server: guild.is_some(),
+        watch: data.watch_action(guild, tier).await,
     };
     let Some(decision) = decide_crisis(facts) else {
         return Ok(());
     };
     let (user, message) = (msg.author.id.get(), msg.id.get());
-    let mut replied = false;
-    if decision.reply {
-        match data.cooldowns.try_crisis(message, user, Instant::now()) {
-            Ok(()) => replied = send(ctx, msg, place, reply).await,
-            Err(why) => info!(
-                guild = ?msg.guild_id.map(|g| g.get()),
-                channel = msg.channel_id.get(),
-                message_id = message,
-                user,
-                place = place.as_str(),
-                tier = ?tier,
-                reason = why.as_str(),
-                "crisis reply suppressed"
-            ),
-        }
-        if replied {
-            info!(
-                guild = ?msg.guild_id.map(|g| g.get()),
-                channel = msg.channel_id.get(),
-                message_id = message,
-                user,
-                place = place.as_str(),
-                tier = ?tier,
-                kind = ?reply.kind(),
-                "replied"
-            );
-        }
-    }
+    let outcome = match decision.reply {
+        false => "no reply (watch tier, unprompted)",
+        true => match data.cooldowns.try_crisis(message, user, Instant::now()) {
+            Err(why) => why.as_str(),
+            Ok(()) if send(ctx, msg, place, reply).await => "replied",
+            Ok(()) => "not sent",
+        },
+    };
+    let replied = outcome == "replied";
+    info!(
+        guild,
+        channel = msg.channel_id.get(),
+        message_id = message,
+        user,
+        place = place.as_str(),
+        tier = ?tier,
+        kind = ?reply.kind(),
+        outcome,
+        "crisis-tier message"
+    );
     if let (Some(level), Some(guild_id)) = (decision.alert, msg.guild_id) {
         let source = AlertSource {
             guild_id,
