@@ -101,14 +101,6 @@ impl Engine {
         self.classifier.explain(text)
     }
 
-    /// Like [`classify`](Self::classify), on the first stage and its
-    /// learned weights only (when the semantic stage is unavailable).
-    pub fn classify_first_stage(&self, text: &str) -> Classification {
-        self.classifier
-            .run(text, classify::Stage::Learned)
-            .classification
-    }
-
     /// Classifies `text` and composes the reply the bot would send.
     pub fn answer<'a>(&self, text: &str, reader: impl Into<Reader<'a>>) -> (Classification, Reply) {
         let classification = self.classify(text);

@@ -107,6 +107,27 @@ fn semantic_stage_meets_its_floors_on_the_own_test_set() {
     );
 }
 
+/// The semantic stage runs only where the first stage cannot decide: never
+/// when the lexicon itself finds crisis (the hybrid keeps that floor), and
+/// the bot's classification is the first pass finished.
+#[test]
+fn the_semantic_stage_runs_only_where_the_first_cannot_decide() {
+    let Some(engine) = with_model() else { return };
+    let c = engine.classifier();
+    let crisis = c.first_pass("i want to kill myself tonight");
+    assert!(!crisis.needs_semantic);
+    assert_eq!(
+        crisis.run.classification.outcome,
+        boundary_bot::classify::Outcome::Crisis
+    );
+    let unsure = "my therapist said something odd at the end today";
+    let first = c.first_pass(unsure);
+    assert!(first.needs_semantic);
+    let whole = c.finish(first, unsure);
+    assert!(whole.semantic);
+    assert_eq!(whole.classification, engine.classify(unsure));
+}
+
 #[test]
 fn every_topic_is_reachable_in_the_own_test_set() {
     let r = evaluate(&first_stage(), &own_test_set());

@@ -62,7 +62,44 @@ struct Combo {
 struct ComboMatch {
     hit: Hit,
     weight: f32,
+    /// Index into the detector's combos, or [`NOT_A_COMBO`] for a plain
+    /// pattern match.
     combo: usize,
+}
+
+const NOT_A_COMBO: usize = usize::MAX;
+
+/// The running totals of one assessment.
+#[derive(Default)]
+struct Tally {
+    score: f32,
+    phrases: u32,
+    /// Distinct signals: overlapping ones ("no point", "see no point") are
+    /// one sign, and a signal repeated is still one sign.
+    signals: Vec<Hit>,
+    combos: Vec<ComboHit>,
+    idiom: bool,
+}
+
+impl Tally {
+    fn count(&mut self, kind: CrisisKind, hit: Hit, denied: bool) {
+        match kind {
+            CrisisKind::Phrase if !denied => {
+                self.score += 1.0;
+                self.phrases += 1;
+            }
+            CrisisKind::Signal
+                if !self
+                    .signals
+                    .iter()
+                    .any(|s| s.phrase == hit.phrase || overlaps(s, &hit)) =>
+            {
+                self.signals.push(hit);
+                self.score += SIGNAL_WEIGHT;
+            }
+            _ => {}
+        }
+    }
 }
 
 /// Where a combo matched, for explanations.
@@ -155,77 +192,60 @@ impl CrisisDetector {
                 .iter()
                 .filter(|h| self.set.phrase(h).label == CrisisKind::Denial),
         );
-        let mut score = 0.0;
-        let mut phrases = 0;
-        let mut idiom = false;
-        let mut signals: Vec<Hit> = Vec::new();
+        let mut tally = Tally::default();
         if !denials.is_empty() {
-            score += SIGNAL_WEIGHT;
+            tally.score += SIGNAL_WEIGHT;
         }
-        // Combos become extra hits, scored like phrases or signals.
-        let combo_hits = self.combo_hits(found);
-        let mut combos = Vec::new();
-        let scored = found.iter().map(|h| (*h, None)).chain(
-            combo_hits
-                .iter()
-                .map(|c| (c.hit, Some((c.weight, c.combo)))),
-        );
-        for (hit, combo) in scored {
-            let kind = match combo {
-                Some((w, _)) if w >= 1.0 => CrisisKind::Phrase,
-                Some(_) => CrisisKind::Signal,
-                None => self.set.phrase(&hit).label,
-            };
+        // Combos become extra matches, scored like phrases or signals.
+        let patterns = found.iter().map(|&hit| ComboMatch {
+            hit,
+            weight: 0.0,
+            combo: NOT_A_COMBO,
+        });
+        for m in patterns.chain(self.combo_hits(found)) {
+            let kind = self.kind_of(&m);
             if matches!(
                 kind,
                 CrisisKind::Idiom | CrisisKind::Other | CrisisKind::Concept(_)
-            ) || cancel.others.overlaps(&hit)
+            ) || cancel.others.overlaps(&m.hit)
             {
                 continue;
             }
             // An idiom cancels what it overlaps, unless the message holds
             // crisis evidence of its own elsewhere ("wrote a goodbye letter
             // to my therapist and I'm ready now"): then nothing is cancelled.
-            if cancel.by_idiom(&hit) {
-                idiom = true;
+            if cancel.by_idiom(&m.hit) {
+                tally.idiom = true;
                 continue;
             }
-            if let Some((_, c)) = combo {
-                if !denials.overlaps(&hit) {
-                    combos.push(ComboHit {
-                        name: self.combos[c].name.clone(),
-                        start: hit.start,
-                        end: hit.end,
-                    });
-                }
+            let denied = denials.overlaps(&m.hit);
+            if m.combo != NOT_A_COMBO && !denied {
+                tally.combos.push(ComboHit {
+                    name: self.combos[m.combo].name.clone(),
+                    start: m.hit.start,
+                    end: m.hit.end,
+                });
             }
-            match kind {
-                CrisisKind::Phrase if denials.overlaps(&hit) => {}
-                CrisisKind::Phrase => {
-                    score += 1.0;
-                    phrases += 1;
-                }
-                // Overlapping signals ("no point", "see no point") are one
-                // sign, and a signal repeated is still one sign.
-                CrisisKind::Signal
-                    if !signals
-                        .iter()
-                        .any(|s| s.phrase == hit.phrase || overlaps(s, &hit)) =>
-                {
-                    signals.push(hit);
-                    score += SIGNAL_WEIGHT;
-                }
-                _ => {}
-            }
+            tally.count(kind, m.hit, denied);
         }
         CrisisAssessment {
-            score,
-            combos,
-            phrases,
-            signals: signals.len() as u32,
+            score: tally.score,
+            combos: tally.combos,
+            phrases: tally.phrases,
+            signals: tally.signals.len() as u32,
             denied: !denials.is_empty(),
-            idiom,
+            idiom: tally.idiom,
             others: cancel.others_count,
+        }
+    }
+
+    /// A pattern's own kind; a combo counts as a phrase when its weight is
+    /// a whole sign, else as a signal.
+    fn kind_of(&self, m: &ComboMatch) -> CrisisKind {
+        match m.combo {
+            NOT_A_COMBO => self.set.phrase(&m.hit).label,
+            _ if m.weight >= 1.0 => CrisisKind::Phrase,
+            _ => CrisisKind::Signal,
         }
     }
 

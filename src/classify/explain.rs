@@ -99,7 +99,7 @@ pub fn explain(classifier: &Classifier, text: &str) -> Explanation {
         .max_by(|&a, &b| probs[a].total_cmp(&probs[b]))
         .unwrap_or(0);
     Explanation {
-        decided_by: model.stage.clone(),
+        decided_by: model.stage.name().to_string(),
         crisis: head_explanation(
             model,
             &model.crisis,

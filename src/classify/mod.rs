@@ -155,6 +155,14 @@ pub struct Classifier {
     suggest_floor: Option<f32>,
 }
 
+/// The first stage's [`Run`], before the semantic stage.
+#[derive(Debug, Clone)]
+pub struct FirstPass {
+    pub run: Run,
+    /// The semantic stage is loaded and the first stage cannot decide alone.
+    pub needs_semantic: bool,
+}
+
 /// What one message looked like to each stage that ran.
 #[derive(Debug, Clone)]
 pub struct Run {
@@ -236,35 +244,62 @@ impl Classifier {
 
     /// Classifies with the chosen stages, keeping what each saw.
     pub fn run(&self, text: &str, stage: Stage) -> Run {
-        let reading = self.lexicon.read(text);
-        let features = self.learned.space.extract(&self.lexicon, &reading, None);
-        let first = self.decide(&self.learned, &reading, &features);
-        let mut run = Run {
-            classification: first,
-            features,
-            semantic: false,
-            reading,
-        };
+        let first = self.first_pass(text);
         match (stage, &self.semantic) {
+            (Stage::Default | Stage::Hybrid, _) => self.finish(first, text),
+            (Stage::Learned, _) => first.run,
             (Stage::Rules, _) => {
+                let mut run = first.run;
                 run.classification =
-                    rule::verdict(&run.reading, self.rule_threshold(), self.rule_floor())
+                    rule::verdict(&run.reading, self.rule_threshold(), self.rule_floor());
+                run
             }
-            (Stage::Learned, _) | (Stage::Default | Stage::Hybrid, None) => {}
-            (Stage::Embedding, None) => run.classification = unavailable(&run.reading),
+            (Stage::Embedding, None) => {
+                let mut run = first.run;
+                run.classification = unavailable(&run.reading);
+                run
+            }
             (Stage::Embedding, Some(s)) => {
+                let mut run = first.run;
                 if let Some(c) = s.classify_alone(self, text, &run.reading) {
                     run.classification = c;
                     run.semantic = true;
                 }
+                run
             }
-            (Stage::Default | Stage::Hybrid, Some(s)) => {
-                if !s.first_stage_decides(&self.learned, &run.features) {
-                    if let Some(c) = s.classify_hybrid(self, text, &run.reading) {
-                        run.classification = c;
-                        run.semantic = true;
-                    }
-                }
+        }
+    }
+
+    /// The first stage alone (microseconds), and whether the bot's stages
+    /// still need the semantic one ([`finish`](Self::finish)), so a caller
+    /// can run only that part off its async executor.
+    pub fn first_pass(&self, text: &str) -> FirstPass {
+        let reading = self.lexicon.read(text);
+        let features = self.learned.space.extract(&self.lexicon, &reading, None);
+        let classification = self.decide(&self.learned, &reading, &features);
+        let needs_semantic = self
+            .semantic
+            .as_ref()
+            .is_some_and(|s| !s.first_stage_decides(&self.learned, &reading, &features));
+        FirstPass {
+            run: Run {
+                classification,
+                features,
+                semantic: false,
+                reading,
+            },
+            needs_semantic,
+        }
+    }
+
+    /// Completes a [`first_pass`](Self::first_pass) with the semantic stage
+    /// where it is needed: the bot's own classification.
+    pub fn finish(&self, first: FirstPass, text: &str) -> Run {
+        let mut run = first.run;
+        if let (true, Some(s)) = (first.needs_semantic, &self.semantic) {
+            if let Some(c) = s.classify_hybrid(self, text, &run.reading) {
+                run.classification = c;
+                run.semantic = true;
             }
         }
         run
@@ -299,7 +334,7 @@ impl Classifier {
         let best = ranked.first().copied();
         // The lexicon's own crisis verdict (a crisis phrase, or two signals)
         // is a floor the learned head cannot lower: recall comes first.
-        let lexicon_says = model.stage != "embedding" && reading.crisis.is_crisis();
+        let lexicon_says = model.stage.reads_lexicon() && reading.crisis.is_crisis();
         // Someone else's risk ("my friend said she wants to kill herself")
         // is at least the watch tier: the resources help a worried friend.
         let about_someone_else = reading.crisis.others > 0;
@@ -307,7 +342,7 @@ impl Classifier {
         // thin to raise crisis: the first stage needs some crisis evidence
         // of the lexicon's for either tier.
         let evidence = reading.crisis.score > 0.0 || !reading.crisis.combos.is_empty();
-        let heard = evidence || model.stage != "lexicon";
+        let heard = evidence || model.stage.reads_embedding();
         let crisis_tier = if (heard && crisis_score >= t.crisis) || lexicon_says {
             CrisisTier::Crisis
         } else if (heard && crisis_score >= t.watch) || about_someone_else {
@@ -375,6 +410,23 @@ mod tests {
         let file = model::tests::file(crisis_bias, topic_bias);
         let learned = Model::from_file(Path::new("test.json"), file).unwrap();
         Classifier::from_models(&library, &ClassifierConfig::default(), learned, None)
+    }
+
+    #[test]
+    fn without_a_model_the_first_pass_is_the_whole_classification() {
+        let c = classifier(-1.0, &[("gifts", 3.0)]);
+        for text in [
+            "can i give my therapist a gift",
+            "i want to kill myself",
+            "",
+        ] {
+            let first = c.first_pass(text);
+            assert!(!first.needs_semantic, "no semantic stage is loaded");
+            let whole = c.finish(first.clone(), text);
+            assert_eq!(whole.classification, first.run.classification);
+            assert!(!whole.semantic);
+            assert_eq!(c.classify(text), first.run.classification);
+        }
     }
 
     #[test]

@@ -60,13 +60,45 @@ pub struct Gate {
     pub calm_topic: f32,
 }
 
+/// Which stages feed a weights file's features (its `stage` field).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// (b) the first stage's features.
+    Lexicon,
+    /// (c) the embedding alone (plus the bias).
+    Embedding,
+    /// (d) both.
+    Hybrid,
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Lexicon => "lexicon",
+            Kind::Embedding => "embedding",
+            Kind::Hybrid => "hybrid",
+        }
+    }
+
+    /// The first stage's features (and so its crisis verdict) feed it.
+    pub fn reads_lexicon(self) -> bool {
+        self != Kind::Embedding
+    }
+
+    /// The sentence embedding feeds it.
+    pub fn reads_embedding(self) -> bool {
+        self != Kind::Lexicon
+    }
+}
+
 /// A weights file as stored.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct WeightsFile {
     pub format: u32,
     /// `lexicon`, `embedding` or `hybrid`: which stages feed the features.
-    pub stage: String,
+    pub stage: Kind,
     /// How the file was made (the command and the training rows).
     pub provenance: String,
     pub features: Vec<String>,
@@ -141,7 +173,7 @@ pub fn softmax(logits: &[f32]) -> Vec<f32> {
 /// A loaded, validated weights file.
 #[derive(Debug, Clone)]
 pub struct Model {
-    pub stage: String,
+    pub stage: Kind,
     pub space: FeatureSpace,
     pub crisis: Head,
     pub topic: Head,
@@ -227,7 +259,7 @@ impl Model {
             .map(|id| w.topic.classes.iter().position(|c| c == id))
             .collect();
         Ok(Self {
-            stage: w.stage.clone(),
+            stage: w.stage,
             crisis: Head::new(&w.crisis, space.len()),
             topic: Head::new(&w.topic, space.len()),
             space,
@@ -366,7 +398,7 @@ pub(crate) mod tests {
             .collect();
         WeightsFile {
             format: FORMAT,
-            stage: "lexicon".into(),
+            stage: Kind::Lexicon,
             provenance: "test".into(),
             features,
             crisis: HeadFile {

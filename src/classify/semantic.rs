@@ -126,9 +126,14 @@ impl Semantic {
         Some(v)
     }
 
-    /// Whether the first stage's features are clear enough to keep its
-    /// verdict without the semantic stage.
-    pub fn first_stage_decides(&self, learned: &Model, x: &[Feature]) -> bool {
+    /// Whether the first stage is clear enough to keep its verdict without
+    /// the semantic stage: the lexicon itself finds crisis about the writer
+    /// (a floor the hybrid keeps too, so the embedding cannot change the
+    /// outcome), or both heads are below the gate's calm levels.
+    pub fn first_stage_decides(&self, learned: &Model, reading: &Reading, x: &[Feature]) -> bool {
+        if reading.crisis.is_crisis() {
+            return true;
+        }
         let Some(Gate {
             calm_crisis,
             calm_topic,

@@ -72,7 +72,7 @@ fn score(model: &Model, r: &Labelled, x: &[Feature]) -> Scored {
     Scored {
         crisis_row: r.row.label == "crisis",
         none_row: r.row.label == NONE,
-        lexicon_crisis: model.stage != "embedding" && r.reading.crisis.is_crisis(),
+        lexicon_crisis: model.stage.reads_lexicon() && r.reading.crisis.is_crisis(),
         grounded,
         crisis: model.crisis.probability(x),
         best_topic,

@@ -22,6 +22,7 @@ use crate::eval::{read_rows, Row};
 use super::features::{all_crisis_pattern_keys, fixed_names, word_stems, Feature, FeatureSpace};
 use super::fit::{fit, fit_temperature, is_dev, mask, round4, Example, FitSettings};
 use super::lexicon::{Lexicon, Reading};
+pub use super::model::Kind;
 use super::model::{Gate, HeadFile, Model, Thresholds, WeightsFile, FORMAT, NONE};
 use super::semantic::{max_of, mean_of};
 
@@ -172,32 +173,9 @@ fn check_label(row: &Row) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Which features a weights file uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// (b) the first stage's features.
-    Lexicon,
-    /// (c) the embedding alone (plus the bias).
-    Embedding,
-    /// (d) both.
-    Hybrid,
-}
-
-impl Kind {
-    pub fn name(self) -> &'static str {
-        match self {
-            Kind::Lexicon => "lexicon",
-            Kind::Embedding => "embedding",
-            Kind::Hybrid => "hybrid",
-        }
-    }
-
-    fn keeps(self, feature: &str) -> bool {
-        match self {
-            Kind::Lexicon | Kind::Hybrid => true,
-            Kind::Embedding => feature == "bias" || feature.starts_with("e:"),
-        }
-    }
+/// Whether a feature belongs in a weights file of this kind.
+fn keeps(kind: Kind, feature: &str) -> bool {
+    kind.reads_lexicon() || feature == "bias" || feature.starts_with("e:")
 }
 
 /// The feature names for a kind of weights file.
@@ -231,7 +209,7 @@ pub fn row_features(
     rows.iter()
         .map(|r| {
             let x = space.extract(lexicon, &r.reading, r.embedding.as_deref());
-            mask(&x, space, |name| kind.keeps(name))
+            mask(&x, space, |name| keeps(kind, name))
         })
         .collect()
 }
@@ -251,7 +229,7 @@ pub fn train_kind(
     let topic = topic_head(rows, &x, space.len());
     let mut file = WeightsFile {
         format: FORMAT,
-        stage: kind.name().into(),
+        stage: kind,
         provenance: provenance.into(),
         features: names,
         crisis,

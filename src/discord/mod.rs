@@ -140,17 +140,21 @@ impl Data {
         (classification, reply)
     }
 
+    /// The first stage runs here (microseconds); the semantic stage, when
+    /// the first cannot decide, on tokio's blocking pool, at most
+    /// `model_slots` at once. If that task fails, the first stage's verdict
+    /// stands.
     async fn classify(&self, engine: &Arc<Engine>, text: &str) -> Classification {
-        if engine.classifier().semantic().is_none() {
-            return engine.classify(text);
+        let first = engine.classifier().first_pass(text);
+        if !first.needs_semantic {
+            return first.run.classification;
         }
+        let fallback = first.run.classification.clone();
         let _slot = self.model_slots.acquire().await;
         let (engine, text) = (engine.clone(), text.to_string());
-        let fallback = engine.clone();
-        let first = text.clone();
-        tokio::task::spawn_blocking(move || engine.classify(&text))
+        tokio::task::spawn_blocking(move || engine.classifier().finish(first, &text).classification)
             .await
-            .unwrap_or_else(|_| fallback.classify_first_stage(&first))
+            .unwrap_or(fallback)
     }
 
     /// What a watch-tier message does in `guild` (`/settings watch`); read
