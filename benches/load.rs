@@ -49,6 +49,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use boundary_bot::classify::Outcome;
+use boundary_bot::policy::limiter::Gate;
+use boundary_bot::policy::{self, CrisisFacts, Decision, Limit, MessageFacts, Place, ServerPolicy};
 use e2e_support::{TestBot, QUIET};
 use fake_discord::payloads::{self, MessageSpec};
 use fake_discord::{FakeDiscord, Recorded};
@@ -323,9 +325,23 @@ async fn run(spec: Spec) {
 
     // The plan: who says what where, and which group of messages may get
     // exactly one reply (u32::MAX: none may).
-    let outcomes: Vec<Outcome> = texts
+    // The reply policy itself decides what is answered: every message here
+    // is unprompted, in an auto-reply channel, from a member who did not
+    // opt out, in a server with the default settings.
+    let decisions: Vec<Decision> = texts
         .iter()
-        .map(|t| bot.engine.classify(t).outcome)
+        .map(|t| {
+            let c = bot.engine.classify(t);
+            policy::decide(MessageFacts {
+                place: Place::AutoReplyChannel,
+                tier: CrisisFacts::tier_of(&c),
+                outcome: c.outcome,
+                pinned_candidate: None,
+                in_server: true,
+                server: ServerPolicy::default(),
+                opted_out: false,
+            })
+        })
         .collect();
     let text_of = |i: usize| (i * 31) % texts.len();
     let mut group_of: Vec<u32> = vec![u32::MAX; events];
@@ -339,11 +355,26 @@ async fn run(spec: Spec) {
         for (i, group) in group_of.iter_mut().enumerate() {
             let user = spec.members.of(i);
             members.insert(user);
-            let key = match outcomes[text_of(i)] {
-                Outcome::Crisis if crisis_per_member => Some((user, "crisis", 0)),
-                Outcome::Crisis => Some((user, "crisis", i)),
-                Outcome::Topic(t) => Some((user, t, 0)),
-                Outcome::Unsure | Outcome::Nothing => None,
+            // One reply per (member, topic), per crisis message or with a
+            // crisis cooldown per member; nothing for the rest.
+            let key = match decisions[text_of(i)] {
+                Decision::Reply {
+                    limit: Limit::Crisis,
+                    ..
+                } if crisis_per_member => Some((user, "crisis", 0)),
+                Decision::Reply {
+                    limit: Limit::Crisis,
+                    ..
+                } => Some((user, "crisis", i)),
+                Decision::Reply {
+                    limit:
+                        Limit::Channel {
+                            gate: Gate::Topic(t),
+                            ..
+                        },
+                    ..
+                } => Some((user, t, 0)),
+                Decision::Reply { .. } | Decision::Quiet(_) | Decision::AlertOnly(_) => None,
             };
             match key {
                 Some(k) => {
@@ -535,7 +566,7 @@ async fn run(spec: Spec) {
 /// as they would; `None`: all at once, so only the cap bounds them.
 fn tables(members: u64, per_second: Option<u64>, checkpoints: &[u64]) {
     use boundary_bot::config::DiscordConfig;
-    use boundary_bot::discord::cooldown::{Cooldowns, Gate, MAX_ENTRIES};
+    use boundary_bot::policy::limiter::{Cooldowns, Gate, MAX_ENTRIES};
     let (rss_start, _) = rss_pair();
     let config = DiscordConfig::default();
     let cooldowns = Cooldowns::new(&config);

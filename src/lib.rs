@@ -8,7 +8,9 @@
 //! Flow: text → [`normalize`] → the fuzzy first stage
 //! ([`classify::lexicon`]) → learned crisis and topic heads
 //! ([`classify::model`], with the optional semantic stage) →
-//! [`reply::compose`]. Nothing here knows about Discord; the `discord`
+//! [`reply::compose`]. [`policy`] decides whether and where to speak from
+//! the facts an adapter gathers; [`store`] remembers pins, settings,
+//! opt-outs and counts. Nothing here knows about Discord; the `discord`
 //! module is a thin adapter over this.
 
 pub mod classify;

@@ -12,7 +12,7 @@ use boundary_bot::classify::Outcome;
 use boundary_bot::regions::RegionHints;
 use boundary_bot::reply::{self, Surface};
 use e2e_support::*;
-use fake_discord::payloads::{self, ComponentSpec, InteractionSpec, MessageSpec};
+use fake_discord::payloads::{self, perms, ComponentSpec, InteractionSpec, MessageSpec};
 use fake_discord::FakeDiscord;
 use serde_json::json;
 use serenity::all::GatewayIntents;
@@ -1102,17 +1102,40 @@ async fn watch_tier_in_a_public_channel_is_quiet() {
         "no text in the alert"
     );
 
-    let store = boundary_bot::store::SqliteStore::open(&bot.config.storage.path).unwrap();
-    use boundary_bot::store::{GuildSettings, Store, WatchAction};
+    use boundary_bot::store::WatchAction;
+    // `/settings watch`: the choice's index (alert 0, reply 1, off 2).
     for (action, replies, alerts) in [
         (WatchAction::Off, false, false),
         (WatchAction::Reply, true, true),
     ] {
-        let settings = GuildSettings {
-            watch: Some(action),
-            ..Default::default()
+        let index = ["alert", "reply", "off"]
+            .iter()
+            .position(|a| *a == action.as_str())
+            .unwrap();
+        let spec = InteractionSpec::guild("settings")
+            .permissions(perms::MODERATOR)
+            .option(payloads::opt_subcommand(
+                "watch",
+                vec![payloads::opt_int("action", index as i64)],
+            ));
+        let mark = bot.fake.request_mark();
+        bot.fake
+            .dispatch("INTERACTION_CREATE", payloads::slash_command(&spec))
+            .await;
+        let path = format!("/webhooks/{}/{}", FakeDiscord::APPLICATION_ID, spec.token);
+        let said = match bot.callback(spec.id, &spec.token).await {
+            cb if cb.body["type"] == 5 => {
+                bot.fake
+                    .wait_for_request_after(mark, |r| r.is("POST", &path), WAIT)
+                    .await
+            }
+            cb => cb,
         };
-        store.put_settings(payloads::GUILD_ID, &settings).unwrap();
+        assert!(
+            said.visible_text().contains(action.as_str()),
+            "{}",
+            said.summary()
+        );
         let author = if replies { THIRD_USER } else { FOURTH_USER };
         let mark = bot.fake.request_mark();
         bot.message(

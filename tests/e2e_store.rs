@@ -734,6 +734,9 @@ impl Store for FailingPins {
     fn settings(&self, g: u64) -> StoreResult<GuildSettings> {
         self.0.settings(g)
     }
+    fn snapshot(&self) -> StoreResult<boundary_bot::store::PolicySnapshot> {
+        self.0.snapshot()
+    }
     fn put_settings(&self, g: u64, s: &GuildSettings) -> StoreResult<()> {
         self.0.put_settings(g, s)
     }

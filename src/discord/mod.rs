@@ -2,8 +2,9 @@
 //! serenity 0.12.
 //!
 //! It translates Discord events into core calls and core replies into
-//! Discord messages. It decides *whether* and *where* to speak (cooldowns,
-//! channels, rate limits, alerts); the core decides *what* to say.
+//! Discord messages: handlers gather the facts, the core's
+//! [`crate::policy`] decides *whether* and *where* to speak, the core's
+//! [`Engine`] *what* to say, and the handlers perform it.
 //!
 //! * [`build_client`] builds the client exactly as `boundary-bot run` does;
 //!   the end-to-end tests use it against a fake Discord on 127.0.0.1.
@@ -17,11 +18,11 @@
 //!   Discord's `default_member_permissions`).
 //! * [`render`]: `Reply` → embeds, with `allowed_mentions` on every message.
 //! * [`respond`]: interaction responses, with one bounded retry on 429/5xx.
-//! * [`cooldown`], [`alert`], [`logging`].
+//! * [`alert`], [`logging`]; cooldowns and rate limits are the core's
+//!   [`crate::policy::limiter`].
 
 pub mod alert;
 pub mod commands;
-pub mod cooldown;
 pub mod events;
 pub mod logging;
 pub mod permissions;
@@ -43,11 +44,11 @@ use tracing::{error, info, warn};
 use crate::classify::{Classification, CrisisTier};
 use crate::config::{Config, DiscordConfig};
 use crate::live::LiveEngine;
-use crate::policy::CrisisFacts;
+use crate::policy::{limiter, CrisisFacts};
 use crate::regions::RegionHints;
 use crate::reply::{self, Reader, Reply, Surface};
 use crate::store::{
-    Count, GuildSettings, SqliteStore, Store, StoreError, StoreResult, WatchAction,
+    CachedStore, Count, GuildSettings, SqliteStore, Store, StoreError, StoreResult, WatchAction,
 };
 use crate::Engine;
 
@@ -64,9 +65,13 @@ pub struct Data {
     /// with [`Data::engine`].
     pub live: Arc<LiveEngine>,
     pub config: DiscordConfig,
-    pub cooldowns: cooldown::Cooldowns,
-    /// Pins, settings, opt-outs and feedback counts.
+    pub cooldowns: limiter::Cooldowns,
+    /// Pins, settings, opt-outs and feedback counts: `state` written
+    /// through to the database (reads of pins, settings and opt-outs come
+    /// from memory; see [`CachedStore`]).
     pub store: Arc<dyn Store>,
+    /// The same store, for the reply policy's reads, which never wait.
+    pub state: Arc<CachedStore>,
     /// Whether the MESSAGE_CONTENT intent is requested.
     pub message_content: bool,
     /// The application's owners (from Discord at start-up), for `/reload`.
@@ -101,12 +106,13 @@ pub struct Asker<'a> {
 }
 
 impl Data {
-    pub fn new(live: Arc<LiveEngine>, store: Arc<dyn Store>, config: &DiscordConfig) -> Self {
+    pub fn new(live: Arc<LiveEngine>, state: Arc<CachedStore>, config: &DiscordConfig) -> Self {
         Self {
             live,
-            cooldowns: cooldown::Cooldowns::new(config),
+            cooldowns: limiter::Cooldowns::new(config),
             config: config.clone(),
-            store,
+            store: state.clone(),
+            state,
             message_content: intents(config).contains(GatewayIntents::MESSAGE_CONTENT),
             owners: Vec::new(),
             feedback_seen: Mutex::new(HashMap::new()),
@@ -125,7 +131,7 @@ impl Data {
         let classification = self.classify(&engine, text).await;
         let lines = CrisisFacts::tier_of(&classification) != CrisisTier::Calm;
         let server = match asker.guild {
-            Some(g) if lines => self.settings_or_default(g).await.region,
+            Some(g) if lines => self.settings(g).region,
             _ => None,
         };
         let reader = Reader {
@@ -157,25 +163,17 @@ impl Data {
             .unwrap_or(fallback)
     }
 
-    /// What a watch-tier message does in `guild` (`/settings watch`); read
-    /// only for a message on a crisis tier, so calm messages cost nothing.
-    pub async fn watch_action(&self, guild: Option<u64>, tier: CrisisTier) -> WatchAction {
-        match guild {
-            Some(g) if tier != CrisisTier::Calm => {
-                self.settings_or_default(g).await.watch.unwrap_or_default()
-            }
-            _ => WatchAction::default(),
-        }
+    /// What a watch-tier message does in `guild` (`/settings watch`).
+    pub fn watch_action(&self, guild: Option<u64>) -> WatchAction {
+        guild
+            .and_then(|g| self.settings(g).watch)
+            .unwrap_or_default()
     }
 
-    /// The server's settings; a storage error counts as the defaults.
-    pub async fn settings_or_default(&self, guild: u64) -> GuildSettings {
-        self.db(move |s| s.settings(guild))
-            .await
-            .unwrap_or_else(|e| {
-                warn!(guild, error = %e, "could not read guild settings; using the config");
-                GuildSettings::default()
-            })
+    /// The server's settings (the config's defaults where unset), from
+    /// memory.
+    pub fn settings(&self, guild: u64) -> GuildSettings {
+        self.state.settings_of(guild)
     }
 
     /// The content now live.
@@ -231,9 +229,9 @@ impl Data {
     pub fn first_feedback(&self, message: u64, user: u64, kind: u8) -> bool {
         let now = Instant::now();
         let mut seen = self.feedback_seen.lock().unwrap_or_else(|e| e.into_inner());
-        if seen.len() >= cooldown::MAX_ENTRIES {
+        if seen.len() >= limiter::MAX_ENTRIES {
             seen.retain(|_, t| now.saturating_duration_since(*t) < FEEDBACK_MEMORY);
-            if seen.len() >= cooldown::MAX_ENTRIES {
+            if seen.len() >= limiter::MAX_ENTRIES {
                 seen.clear();
             }
         }
@@ -437,7 +435,9 @@ pub async fn build_client_with(
             .proxy(base.trim_end_matches('/'))
             .ratelimiter_disabled(true);
     }
-    let data = Data::new(live, store, discord);
+    let state = CachedStore::load(store)
+        .context("cannot read the pins, settings and opt-outs from the database")?;
+    let data = Data::new(live, Arc::new(state), discord);
     let framework = poise::Framework::builder()
         .options(framework_options())
         .setup(move |ctx, ready, framework| Box::pin(setup(ctx, ready, framework, data)))

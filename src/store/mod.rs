@@ -16,11 +16,13 @@
 //!
 //! Every write is one transaction: it lands whole or not at all.
 
+pub mod cached;
 pub mod sqlite;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use cached::CachedStore;
 pub use sqlite::SqliteStore;
 
 /// A channel pinned to a topic by a moderator.
@@ -85,6 +87,24 @@ impl WatchAction {
             _ => None,
         }
     }
+}
+
+/// One server's settings, as stored.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServerSettings {
+    pub guild_id: u64,
+    pub settings: GuildSettings,
+}
+
+/// Everything the reply policy reads on a message, read at once at
+/// start-up (see [`CachedStore`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PolicySnapshot {
+    pub pins: Vec<Pin>,
+    /// Only servers with settings stored.
+    pub settings: Vec<ServerSettings>,
+    /// Members who opted out of auto-replies.
+    pub opted_out: Vec<u64>,
 }
 
 /// A counted event. Counts carry a guild, a topic and a day; nothing else.
@@ -154,6 +174,8 @@ pub trait Store: Send + Sync {
     fn remove_guild(&self, guild_id: u64) -> StoreResult<usize>;
 
     fn settings(&self, guild_id: u64) -> StoreResult<GuildSettings>;
+    /// Every pin, every server's settings and every opt-out, read in one go.
+    fn snapshot(&self) -> StoreResult<PolicySnapshot>;
     fn put_settings(&self, guild_id: u64, settings: &GuildSettings) -> StoreResult<()>;
 
     /// Whether `user_id` asked for no auto-replies.

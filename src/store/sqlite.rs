@@ -14,7 +14,8 @@ use std::time::Duration;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction};
 
 use super::{
-    day, Count, GuildSettings, Pin, Store, StoreError, StoreResult, TopicStats, WatchAction,
+    day, Count, GuildSettings, Pin, PolicySnapshot, ServerSettings, Store, StoreError, StoreResult,
+    TopicStats, WatchAction,
 };
 
 /// Schema versions, in order; `user_version` is the number applied.
@@ -225,6 +226,20 @@ impl SqliteStore {
     }
 }
 
+const SETTINGS_COLUMNS: &str = "auto_reply, topic_cooldown_minutes, region, watch";
+
+fn settings_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<GuildSettings> {
+    Ok(GuildSettings {
+        auto_reply: r.get::<_, Option<bool>>(0)?,
+        topic_cooldown_minutes: r.get::<_, Option<i64>>(1)?.map(|m| m as u64),
+        region: r.get::<_, Option<String>>(2)?,
+        // An unknown value (a newer version's) reads as unset.
+        watch: r
+            .get::<_, Option<String>>(3)?
+            .and_then(|w| WatchAction::parse(&w)),
+    })
+}
+
 fn pin_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Pin> {
     Ok(Pin {
         channel_id: unid(r.get(0)?),
@@ -321,24 +336,44 @@ impl Store for SqliteStore {
     fn settings(&self, guild_id: u64) -> StoreResult<GuildSettings> {
         self.lock()
             .query_row(
-                "SELECT auto_reply, topic_cooldown_minutes, region, watch
-                 FROM guild_settings WHERE guild_id = ?1",
+                &format!("SELECT {SETTINGS_COLUMNS} FROM guild_settings WHERE guild_id = ?1"),
                 [id(guild_id)],
-                |r| {
-                    Ok(GuildSettings {
-                        auto_reply: r.get::<_, Option<bool>>(0)?,
-                        topic_cooldown_minutes: r.get::<_, Option<i64>>(1)?.map(|m| m as u64),
-                        region: r.get::<_, Option<String>>(2)?,
-                        // An unknown value (a newer version's) reads as unset.
-                        watch: r
-                            .get::<_, Option<String>>(3)?
-                            .and_then(|w| WatchAction::parse(&w)),
-                    })
-                },
+                settings_from_row,
             )
             .optional()
             .map(Option::unwrap_or_default)
             .map_err(failed)
+    }
+
+    fn snapshot(&self) -> StoreResult<PolicySnapshot> {
+        let conn = self.lock();
+        let all = |sql: &str| conn.prepare(sql).map_err(failed);
+        let pins = all(&format!(
+            "SELECT {PIN_COLUMNS} FROM pins ORDER BY channel_id"
+        ))?
+        .query_map([], pin_from_row)
+        .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+        .map_err(failed)?;
+        let settings = all(&format!(
+            "SELECT {SETTINGS_COLUMNS}, guild_id FROM guild_settings ORDER BY guild_id"
+        ))?
+        .query_map([], |r| {
+            Ok(ServerSettings {
+                guild_id: unid(r.get(4)?),
+                settings: settings_from_row(r)?,
+            })
+        })
+        .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+        .map_err(failed)?;
+        let opted_out = all("SELECT user_id FROM opt_outs ORDER BY user_id")?
+            .query_map([], |r| r.get::<_, i64>(0).map(unid))
+            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+            .map_err(failed)?;
+        Ok(PolicySnapshot {
+            pins,
+            settings,
+            opted_out,
+        })
     }
 
     fn put_settings(&self, guild_id: u64, settings: &GuildSettings) -> StoreResult<()> {

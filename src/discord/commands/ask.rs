@@ -41,7 +41,7 @@ pub async fn ask(
         tier,
         place: Place::Ask { public },
         in_server: guild.is_some(),
-        watch: data.watch_action(guild, tier).await,
+        watch: data.watch_action(guild),
     };
     let alert = decide_crisis(facts).and_then(|d| d.alert);
     if let (Some(level), Some(guild_id)) = (alert, ctx.guild_id()) {

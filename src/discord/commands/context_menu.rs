@@ -41,7 +41,7 @@ pub async fn get_boundary_guidance(ctx: Context<'_>, message: Message) -> Result
         tier,
         place: Place::ContextMenu,
         in_server: true,
-        watch: data.watch_action(Some(guild_id.get()), tier).await,
+        watch: data.watch_action(Some(guild_id.get())),
     };
     if let Some(level) = decide_crisis(facts).and_then(|d| d.alert) {
         let source = AlertSource {

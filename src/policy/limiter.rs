@@ -1,4 +1,4 @@
-//! Anti-spam bookkeeping for the Discord adapter: who was answered about
+//! Anti-spam bookkeeping for the reply policy: who was answered about
 //! what, and when.
 //!
 //! Everything is keyed by Discord ids and topic ids only (never message
@@ -13,6 +13,7 @@ use std::hash::Hash;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use super::Limit;
 use crate::classify::TopicId;
 use crate::config::DiscordConfig;
 
@@ -137,7 +138,34 @@ pub struct Sizes {
     pub channels: usize,
 }
 
+/// The ids a reply's limits are kept by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MessageIds {
+    pub message: u64,
+    pub user: u64,
+    pub channel: u64,
+}
+
 impl Cooldowns {
+    /// Whether a reply under `limit` may go out now; records it if so.
+    pub fn admit(&self, limit: Limit, ids: MessageIds, now: Instant) -> Result<(), Suppressed> {
+        match limit {
+            Limit::Crisis => self.try_crisis(ids.message, ids.user, now),
+            Limit::Direct(gate) => self.try_direct_reply(ids.message, ids.user, gate, now),
+            Limit::Channel {
+                gate,
+                topic_cooldown,
+            } => self.try_channel_reply_with(
+                ids.message,
+                ids.user,
+                ids.channel,
+                gate,
+                now,
+                topic_cooldown,
+            ),
+        }
+    }
+
     pub fn new(config: &DiscordConfig) -> Self {
         let minutes = |m: u64| Duration::from_secs(m.saturating_mul(60));
         Self {
