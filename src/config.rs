@@ -206,37 +206,63 @@ impl Config {
     }
 
     fn validate(&self, file: &Path) -> Result<(), LoadError> {
-        let invalid = |field: &str, problem: String, fix: &str| {
-            Err(LoadError::new(
-                LoadErrorKind::InvalidValue,
-                file,
-                field,
-                problem,
-                fix,
-            ))
-        };
-        let c = &self.classifier;
-        if let Some(t) = c.threshold.filter(|t| !(*t > 0.0 && *t <= 1.0)) {
+        self.classifier.validate(file)?;
+        self.discord.validate(file)?;
+        if self.storage.path.as_os_str().is_empty() {
             return invalid(
+                file,
+                "storage.path",
+                "the database path is empty".into(),
+                "name a file such as \"boundary-bot.sqlite3\"",
+            );
+        }
+        Ok(())
+    }
+}
+
+/// An `InvalidValue` error about `field` of the config `file`.
+fn invalid(file: &Path, field: &str, problem: String, fix: &str) -> Result<(), LoadError> {
+    Err(LoadError::new(
+        LoadErrorKind::InvalidValue,
+        file,
+        field,
+        problem,
+        fix,
+    ))
+}
+
+impl ClassifierConfig {
+    fn validate(&self, file: &Path) -> Result<(), LoadError> {
+        if let Some(t) = self.threshold.filter(|t| !(*t > 0.0 && *t <= 1.0)) {
+            return invalid(
+                file,
                 "classifier.threshold",
                 format!("{t} is outside 0 < threshold <= 1"),
                 "use a value such as 0.5 (higher means fewer, surer replies), or remove it to use the threshold chosen in training",
             );
         }
-        if let Some(f) = c.suggest_floor {
-            let top = c.threshold.unwrap_or(1.0);
+        if let Some(f) = self.suggest_floor {
+            let top = self.threshold.unwrap_or(1.0);
             if !(f >= 0.0 && f <= top) {
                 return invalid(
+                    file,
                     "classifier.suggest_floor",
                     format!("{f} must be between 0 and classifier.threshold ({top})"),
                     "use a value such as 0.2",
                 );
             }
         }
-        let d = &self.discord;
+        Ok(())
+    }
+}
+
+impl DiscordConfig {
+    fn validate(&self, file: &Path) -> Result<(), LoadError> {
+        let d = self;
         if let Some(base) = &d.api_base {
             if !(base.starts_with("http://") || base.starts_with("https://")) {
                 return invalid(
+                    file,
                     "discord.api_base",
                     format!("{base:?} is not an http(s) URL"),
                     "use a base URL such as \"http://127.0.0.1:8080\", or remove the key to talk to Discord directly",
@@ -250,6 +276,7 @@ impl Config {
         ] {
             if id == Some(0) {
                 return invalid(
+                    file,
                     field,
                     "0 is not a Discord id".into(),
                     "copy the id with Discord's developer mode, or remove the key",
@@ -258,6 +285,7 @@ impl Config {
         }
         if d.auto_reply_channels.contains(&0) {
             return invalid(
+                file,
                 "discord.auto_reply_channels",
                 "0 is not a Discord channel id".into(),
                 "copy channel ids with Discord's developer mode (right-click > Copy Channel ID)",
@@ -265,20 +293,15 @@ impl Config {
         }
         if d.moderator_roles.contains(&0) {
             return invalid(
+                file,
                 "discord.moderator_roles",
                 "0 is not a Discord role id".into(),
                 "copy role ids with Discord's developer mode (Server Settings > Roles > right-click > Copy Role ID)",
             );
         }
-        if self.storage.path.as_os_str().is_empty() {
-            return invalid(
-                "storage.path",
-                "the database path is empty".into(),
-                "name a file such as \"boundary-bot.sqlite3\"",
-            );
-        }
         if !(1..=300).contains(&d.request_timeout_seconds) {
             return invalid(
+                file,
                 "discord.request_timeout_seconds",
                 format!("{} is outside 1 to 300", d.request_timeout_seconds),
                 "use a number of seconds from 1 to 300, such as 10",
@@ -286,6 +309,7 @@ impl Config {
         }
         if d.channel_replies_per_minute == 0 {
             return invalid(
+                file,
                 "discord.channel_replies_per_minute",
                 "0 would silence auto-replies entirely".into(),
                 "use a small positive number such as 6, or leave auto_reply_channels empty",

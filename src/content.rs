@@ -375,44 +375,7 @@ fn check_topics(dir: &Path, topics: &[(PathBuf, Topic)], notice: &str) -> Result
                 ),
             ));
         }
-        check_text(file, "title", &topic.title, limits::TITLE)?;
-        check_text(file, "summary", &topic.summary, limits::SUMMARY)?;
-        check_text(file, "guidance", &topic.guidance, limits::EMBED_DESCRIPTION)?;
-        let total = chars(&topic.title) + chars(&topic.guidance) + chars(notice);
-        if total > limits::EMBED_TOTAL {
-            return Err(invalid(
-                file,
-                "guidance",
-                format!("title, guidance and notice come to {total} characters; one Discord embed holds {}", limits::EMBED_TOTAL),
-                "shorten the guidance",
-            ));
-        }
-        for related in &topic.related {
-            if related == &topic.id || !TOPIC_IDS.contains(&related.as_str()) {
-                return Err(invalid(
-                    file,
-                    "related",
-                    format!("`{related}` is not another topic id"),
-                    &format!("use ids from: {}", TOPIC_IDS.join(", ")),
-                ));
-            }
-        }
-        let m = &topic.matching;
-        if m.cues.is_empty() && m.strong_cues.is_empty() {
-            return Err(invalid(
-                file,
-                "match.cues",
-                "has no cues, so the topic could never be recognised",
-                "add words or phrases members use for this topic",
-            ));
-        }
-        for (field, list) in [
-            ("match.cues", &m.cues),
-            ("match.strong_cues", &m.strong_cues),
-            ("match.weak_cues", &m.weak_cues),
-        ] {
-            check_patterns(file, field, list)?;
-        }
+        check_topic(file, topic, notice)?;
     }
     for id in TOPIC_IDS {
         if !seen.contains_key(id) {
@@ -425,6 +388,52 @@ fn check_topics(dir: &Path, topics: &[(PathBuf, Topic)], notice: &str) -> Result
                 "restore the file from the repository (git checkout -- responses/)",
             ));
         }
+    }
+    Ok(())
+}
+
+/// One topic's texts against Discord's limits, its related ids and its cues.
+fn check_topic(file: &Path, topic: &Topic, notice: &str) -> Result<(), LoadError> {
+    check_text(file, "title", &topic.title, limits::TITLE)?;
+    check_text(file, "summary", &topic.summary, limits::SUMMARY)?;
+    check_text(file, "guidance", &topic.guidance, limits::EMBED_DESCRIPTION)?;
+    let total = chars(&topic.title) + chars(&topic.guidance) + chars(notice);
+    if total > limits::EMBED_TOTAL {
+        return Err(invalid(
+            file,
+            "guidance",
+            format!(
+                "title, guidance and notice come to {total} characters; one Discord embed holds {}",
+                limits::EMBED_TOTAL
+            ),
+            "shorten the guidance",
+        ));
+    }
+    for related in &topic.related {
+        if related == &topic.id || !TOPIC_IDS.contains(&related.as_str()) {
+            return Err(invalid(
+                file,
+                "related",
+                format!("`{related}` is not another topic id"),
+                &format!("use ids from: {}", TOPIC_IDS.join(", ")),
+            ));
+        }
+    }
+    let m = &topic.matching;
+    if m.cues.is_empty() && m.strong_cues.is_empty() {
+        return Err(invalid(
+            file,
+            "match.cues",
+            "has no cues, so the topic could never be recognised",
+            "add words or phrases members use for this topic",
+        ));
+    }
+    for (field, list) in [
+        ("match.cues", &m.cues),
+        ("match.strong_cues", &m.strong_cues),
+        ("match.weak_cues", &m.weak_cues),
+    ] {
+        check_patterns(file, field, list)?;
     }
     Ok(())
 }
@@ -446,6 +455,13 @@ fn check_patterns(file: &Path, field: &str, list: &[String]) -> Result<(), LoadE
 }
 
 fn check_crisis(file: &Path, crisis: &CrisisContent, notice: &str) -> Result<(), LoadError> {
+    check_crisis_reply(file, crisis, notice)?;
+    check_crisis_lexicon(file, &crisis.lexicon)
+}
+
+/// The crisis reply's texts, its regions, and its longest form against
+/// Discord's embed limits.
+fn check_crisis_reply(file: &Path, crisis: &CrisisContent, notice: &str) -> Result<(), LoadError> {
     check_text(file, "title", &crisis.title, limits::EMBED_TITLE)?;
     check_text(file, "message", &crisis.message, limits::EMBED_DESCRIPTION)?;
     check_text(
@@ -492,7 +508,12 @@ fn check_crisis(file: &Path, crisis: &CrisisContent, notice: &str) -> Result<(),
             "shorten the message or the lines",
         ));
     }
-    if crisis.lexicon.phrases.is_empty() {
+    Ok(())
+}
+
+/// The crisis lexicon's patterns and combos.
+fn check_crisis_lexicon(file: &Path, lexicon: &CrisisLexicon) -> Result<(), LoadError> {
+    if lexicon.phrases.is_empty() {
         return Err(invalid(
             file,
             "lexicon.phrases",
@@ -500,15 +521,15 @@ fn check_crisis(file: &Path, crisis: &CrisisContent, notice: &str) -> Result<(),
             "restore the crisis phrases from the repository",
         ));
     }
-    check_patterns(file, "lexicon.phrases", &crisis.lexicon.phrases)?;
-    check_patterns(file, "lexicon.signals", &crisis.lexicon.signals)?;
-    check_patterns(file, "lexicon.denials", &crisis.lexicon.denials)?;
-    for (name, words) in &crisis.lexicon.concepts {
+    check_patterns(file, "lexicon.phrases", &lexicon.phrases)?;
+    check_patterns(file, "lexicon.signals", &lexicon.signals)?;
+    check_patterns(file, "lexicon.denials", &lexicon.denials)?;
+    for (name, words) in &lexicon.concepts {
         check_patterns(file, &format!("lexicon.concepts.{name}"), words)?;
     }
-    for (i, combo) in crisis.lexicon.combos.iter().enumerate() {
+    for (i, combo) in lexicon.combos.iter().enumerate() {
         for concept in [&combo.first, &combo.then] {
-            if !crisis.lexicon.concepts.contains_key(concept) {
+            if !lexicon.concepts.contains_key(concept) {
                 return Err(invalid(
                     file,
                     &format!("lexicon.combos[{i}]"),
@@ -528,8 +549,8 @@ fn check_crisis(file: &Path, crisis: &CrisisContent, notice: &str) -> Result<(),
             ));
         }
     }
-    check_patterns(file, "lexicon.idioms", &crisis.lexicon.idioms)?;
-    check_patterns(file, "lexicon.others", &crisis.lexicon.others)
+    check_patterns(file, "lexicon.idioms", &lexicon.idioms)?;
+    check_patterns(file, "lexicon.others", &lexicon.others)
 }
 
 fn check_help(file: &Path, help: &HelpContent) -> Result<(), LoadError> {

@@ -211,11 +211,39 @@ pub fn evaluate_with(rows: &[Row], classify: impl Fn(&str) -> Classification) ->
     let calm_rows = count(&|r, _| r.label != "crisis");
     let false_alarms = count(&|r, p| r.label != "crisis" && p == "crisis");
 
+    let per_label = per_label_scores(rows, &predictions);
+
+    let (confusion, errors) = confusion_and_misses(rows, &predictions);
+
+    let watch = watch_counts(rows, &classified);
+    let answers = topic_answers(rows, &classified);
+    let (calibration, expected_calibration_error) = calibration(&answers);
+    Report {
+        crisis_watch_recall: share(watch.crisis_watched, crisis_rows),
+        watch_rate: share(watch.calm_watched, calm_rows),
+        calibration,
+        expected_calibration_error,
+        rows: rows.len(),
+        accuracy: share(correct, rows.len()),
+        topic_accuracy: share(topic_correct, topic_rows),
+        none_false_reply: share(none_replied, none_rows),
+        crisis_recall: share(crisis_caught, crisis_rows),
+        crisis_false_alarm: share(false_alarms, calm_rows),
+        per_label,
+        confusion,
+        errors,
+    }
+}
+
+/// Precision, recall and F1 of every label that occurs or is predicted.
+fn per_label_scores(rows: &[Row], predictions: &[&'static str]) -> BTreeMap<String, LabelScores> {
+    let pairs = || rows.iter().zip(predictions.iter().copied());
+    let count = |f: &dyn Fn(&Row, &str) -> bool| pairs().filter(|(r, p)| f(r, p)).count();
     let mut labels: Vec<String> = rows.iter().map(|r| r.label.clone()).collect();
     labels.extend(predictions.iter().map(|p| p.to_string()));
     labels.sort();
     labels.dedup();
-    let per_label = labels
+    labels
         .iter()
         .map(|l| {
             let support = count(&|r, _| &r.label == l);
@@ -238,8 +266,15 @@ pub fn evaluate_with(rows: &[Row], classify: impl Fn(&str) -> Classification) ->
             };
             (l.clone(), scores)
         })
-        .collect();
+        .collect()
+}
 
+/// The confusion table (label -> predicted -> rows) and the misclassified rows.
+fn confusion_and_misses(
+    rows: &[Row],
+    predictions: &[&'static str],
+) -> (BTreeMap<String, BTreeMap<String, usize>>, Vec<Miss>) {
+    let pairs = || rows.iter().zip(predictions.iter().copied());
     let mut confusion: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
     let mut errors = Vec::new();
     for (row, predicted) in pairs() {
@@ -258,25 +293,7 @@ pub fn evaluate_with(rows: &[Row], classify: impl Fn(&str) -> Classification) ->
             });
         }
     }
-
-    let watch = watch_counts(rows, &classified);
-    let answers = topic_answers(rows, &classified);
-    let (calibration, expected_calibration_error) = calibration(&answers);
-    Report {
-        crisis_watch_recall: share(watch.crisis_watched, crisis_rows),
-        watch_rate: share(watch.calm_watched, calm_rows),
-        calibration,
-        expected_calibration_error,
-        rows: rows.len(),
-        accuracy: share(correct, rows.len()),
-        topic_accuracy: share(topic_correct, topic_rows),
-        none_false_reply: share(none_replied, none_rows),
-        crisis_recall: share(crisis_caught, crisis_rows),
-        crisis_false_alarm: share(false_alarms, calm_rows),
-        per_label,
-        confusion,
-        errors,
-    }
+    (confusion, errors)
 }
 
 impl Report {

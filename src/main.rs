@@ -154,19 +154,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             stage,
         }) => {
             let (_, engine) = load(config_path)?;
-            let rows = eval::read_rows(&file)?;
-            let report = eval::evaluate_stage(&engine, &rows, stage);
-            if json {
-                let mut value = serde_json::to_value(&report)?;
-                if !errors {
-                    if let Some(o) = value.as_object_mut() {
-                        o.remove("errors");
-                    }
-                }
-                writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
-            } else {
-                out.push_str(&report.render(errors));
-            }
+            evaluate(&engine, &file, stage, json, errors, &mut out)?;
         }
         Some(Command::Train {
             shared,
@@ -200,6 +188,32 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     emit(&out)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `eval`: the report as text or JSON (without the misclassified rows
+/// unless `errors`).
+fn evaluate(
+    engine: &Engine,
+    file: &std::path::Path,
+    stage: boundary_bot::classify::Stage,
+    json: bool,
+    errors: bool,
+    out: &mut String,
+) -> anyhow::Result<()> {
+    let rows = eval::read_rows(file)?;
+    let report = eval::evaluate_stage(engine, &rows, stage);
+    if json {
+        let mut value = serde_json::to_value(&report)?;
+        if !errors {
+            if let Some(o) = value.as_object_mut() {
+                o.remove("errors");
+            }
+        }
+        writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
+    } else {
+        out.push_str(&report.render(errors));
+    }
+    Ok(())
 }
 
 fn classify(

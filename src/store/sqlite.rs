@@ -99,25 +99,8 @@ fn unid(v: i64) -> u64 {
 impl SqliteStore {
     /// Opens (creating if absent) the database at `path` and migrates it.
     pub fn open(path: &Path) -> StoreResult<Self> {
-        let open_error = |problem: String, fix: &str| StoreError::Open {
-            path: path.to_path_buf(),
-            problem,
-            fix: fix.to_string(),
-        };
-        if path.is_dir() {
-            return Err(open_error(
-                "it is a directory".into(),
-                "name a file, such as boundary-bot.sqlite3, under [storage] path",
-            ));
-        }
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            if !parent.is_dir() {
-                return Err(open_error(
-                    format!("the folder {} does not exist", parent.display()),
-                    "create the folder, or point [storage] path at a writable place",
-                ));
-            }
-        }
+        let open_error = |problem: String, fix: &str| open_error(path, problem, fix);
+        check_path(path)?;
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -141,29 +124,7 @@ impl SqliteStore {
         }
         conn.busy_timeout(BUSY_TIMEOUT)
             .map_err(|e| unwritable(e.to_string()))?;
-        let not_a_database = |e: String| {
-            open_error(
-                format!("the file is not a healthy SQLite database ({e})"),
-                "it was left untouched: restore it from a backup, or move it away to start afresh",
-            )
-        };
-        // Reads only: a garbage or damaged file fails here, before any write.
-        let version: i64 = conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(|e| not_a_database(e.to_string()))?;
-        let check: String = conn
-            .query_row("PRAGMA quick_check", [], |r| r.get(0))
-            .map_err(|e| not_a_database(e.to_string()))?;
-        if check != "ok" {
-            return Err(not_a_database(check));
-        }
-        let known = MIGRATIONS.len() as i64;
-        if version > known {
-            return Err(open_error(
-                format!("its schema version {version} is newer than this bot knows ({known})"),
-                "run the newer boundary-bot that wrote it, or restore a backup",
-            ));
-        }
+        let version = check_health(path, &conn)?;
         let mode: String = conn
             .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
             .map_err(|e| unwritable(e.to_string()))?;
@@ -224,6 +185,63 @@ impl SqliteStore {
         tx.commit().map_err(failed)?;
         Ok(value)
     }
+}
+
+fn open_error(path: &Path, problem: String, fix: &str) -> StoreError {
+    StoreError::Open {
+        path: path.to_path_buf(),
+        problem,
+        fix: fix.to_string(),
+    }
+}
+
+/// The path names a file in a folder that exists.
+fn check_path(path: &Path) -> StoreResult<()> {
+    if path.is_dir() {
+        return Err(open_error(
+            path,
+            "it is a directory".into(),
+            "name a file, such as boundary-bot.sqlite3, under [storage] path",
+        ));
+    }
+    match path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(parent) if !parent.is_dir() => Err(open_error(
+            path,
+            format!("the folder {} does not exist", parent.display()),
+            "create the folder, or point [storage] path at a writable place",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Reads only: a garbage, damaged or too new file fails here, before any
+/// write. Returns its schema version.
+fn check_health(path: &Path, conn: &Connection) -> StoreResult<i64> {
+    let not_a_database = |e: String| {
+        open_error(
+            path,
+            format!("the file is not a healthy SQLite database ({e})"),
+            "it was left untouched: restore it from a backup, or move it away to start afresh",
+        )
+    };
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(|e| not_a_database(e.to_string()))?;
+    let check: String = conn
+        .query_row("PRAGMA quick_check", [], |r| r.get(0))
+        .map_err(|e| not_a_database(e.to_string()))?;
+    if check != "ok" {
+        return Err(not_a_database(check));
+    }
+    let known = MIGRATIONS.len() as i64;
+    if version > known {
+        return Err(open_error(
+            path,
+            format!("its schema version {version} is newer than this bot knows ({known})"),
+            "run the newer boundary-bot that wrote it, or restore a backup",
+        ));
+    }
+    Ok(version)
 }
 
 const SETTINGS_COLUMNS: &str = "auto_reply, topic_cooldown_minutes, region, watch";

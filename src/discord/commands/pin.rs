@@ -9,6 +9,7 @@
 use serenity::all::{ChannelId, Http, MessageId};
 use tracing::{info, warn};
 
+use crate::content::Library;
 use crate::discord::{permissions, render, Context, Error};
 use crate::reply;
 use crate::store::{self, Pin};
@@ -52,31 +53,15 @@ pub async fn pin(
     let http = &ctx.serenity_context().http;
 
     let guidance = reply::guidance(library, topic);
-    let mut posted = Vec::new();
-    for message in render::messages(&guidance, None) {
-        match channel.send_message(http, message).await {
-            Ok(sent) => posted.push(sent.id),
-            Err(e) => {
-                warn!(guild = %guild, channel = %channel, error = %e, "/pin: could not post");
-                take_down(http, channel, &posted, false).await;
-                let text = format!(
-                    "I couldn't post the guidance in <#{channel}>. Please check that I may send \
-                     messages and embed links there. Nothing was changed."
-                );
-                return super::note(ctx, "Could not pin", &text).await;
-            }
+    let posted = match post_and_pin(http, channel, &guidance).await {
+        Ok(posted) => posted,
+        Err(problem) => {
+            warn!(guild = %guild, channel = %channel, problem, "/pin: could not post or pin");
+            let text = format!("{problem} Nothing was changed.");
+            return super::note(ctx, "Could not pin", &text).await;
         }
-    }
+    };
     let first = posted[0];
-    if let Err(e) = channel.pin(http, first).await {
-        warn!(guild = %guild, channel = %channel, error = %e, "/pin: could not pin");
-        take_down(http, channel, &posted, false).await;
-        let text = format!(
-            "I couldn't pin the message in <#{channel}>. Please check that I have the Manage \
-             Messages permission there. Nothing was changed."
-        );
-        return super::note(ctx, "Could not pin", &text).await;
-    }
     let record = Pin {
         guild_id: guild.get(),
         channel_id: channel.get(),
@@ -100,17 +85,7 @@ pub async fn pin(
     };
     let mut text = format!("Pinned **{}** in <#{channel}>.", topic.title);
     if let Some(old) = old.filter(|o| o.message_id != record.message_id) {
-        let old_title = library
-            .topic(&old.topic)
-            .map_or(old.topic.as_str(), |t| t.title.as_str());
-        text.push_str(&format!(" It replaces **{old_title}**"));
-        match channel.unpin(http, MessageId::new(old.message_id)).await {
-            Ok(()) => text.push_str(", whose message I unpinned."),
-            Err(e) => {
-                warn!(guild = %guild, channel = %channel, error = %e, "/pin: could not unpin the old message");
-                text.push_str(", but I couldn't unpin its old message: please unpin it by hand.");
-            }
-        }
+        text.push_str(&unpin_replaced(http, channel, library, &old).await);
     }
     if !data.message_content {
         text.push_str("\n\n");
@@ -125,6 +100,56 @@ pub async fn pin(
         "topic pinned"
     );
     super::note(ctx, "Pinned", &text).await
+}
+
+/// Posts `guidance` in `channel` and pins its first message; on failure,
+/// takes down what was posted and says what the moderator can fix.
+async fn post_and_pin(
+    http: &Http,
+    channel: ChannelId,
+    guidance: &reply::Reply,
+) -> Result<Vec<MessageId>, String> {
+    let mut posted = Vec::new();
+    for message in render::messages(guidance, None) {
+        match channel.send_message(http, message).await {
+            Ok(sent) => posted.push(sent.id),
+            Err(e) => {
+                warn!(channel = %channel, error = %e, "/pin: could not post");
+                take_down(http, channel, &posted, false).await;
+                return Err(format!(
+                    "I couldn't post the guidance in <#{channel}>. Please check that I may send \
+                     messages and embed links there."
+                ));
+            }
+        }
+    }
+    if let Err(e) = channel.pin(http, posted[0]).await {
+        warn!(channel = %channel, error = %e, "/pin: could not pin");
+        take_down(http, channel, &posted, false).await;
+        return Err(format!(
+            "I couldn't pin the message in <#{channel}>. Please check that I have the Manage \
+             Messages permission there."
+        ));
+    }
+    Ok(posted)
+}
+
+/// Unpins the message of the pin that `/pin` replaced; the sentence that
+/// tells the moderator.
+async fn unpin_replaced(http: &Http, channel: ChannelId, library: &Library, old: &Pin) -> String {
+    let old_title = library
+        .topic(&old.topic)
+        .map_or(old.topic.as_str(), |t| t.title.as_str());
+    match channel.unpin(http, MessageId::new(old.message_id)).await {
+        Ok(()) => format!(" It replaces **{old_title}**, whose message I unpinned."),
+        Err(e) => {
+            warn!(channel = %channel, error = %e, "/pin: could not unpin the old message");
+            format!(
+                " It replaces **{old_title}**, but I couldn't unpin its old message: please \
+                 unpin it by hand."
+            )
+        }
+    }
 }
 
 /// Undoes a half-done pin: unpins (when `pinned`) and deletes what was posted.
