@@ -7,7 +7,7 @@
 //!
 //! The bot is built by `boundary_bot::discord::build_client` on a
 //! `tokio::runtime::Runtime::new()` runtime, exactly as `boundary-bot run`
-//! builds it; only the API base points at the fake (`tests/fake_discord`).
+//! builds it; only the API base points at the fake (`tests/e2e/fake_discord`).
 //! Events are sent one at a time, each waiting for its reply. This only
 //! reports (samples, median, p90, p99, max); it asserts no timing, only that
 //! every event got exactly one reply.
@@ -17,9 +17,9 @@
 //! Without `--bench` (e.g. `cargo test --benches`) it runs a few events as a
 //! smoke test.
 
-#[path = "../tests/e2e_support/mod.rs"]
+#[path = "../tests/e2e/e2e_support/mod.rs"]
 mod e2e_support;
-#[path = "../tests/fake_discord/mod.rs"]
+#[path = "../tests/e2e/fake_discord/mod.rs"]
 mod fake_discord;
 
 use std::time::{Duration, Instant};

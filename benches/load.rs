@@ -38,9 +38,9 @@
 //! Run: `cargo bench --bench load` (without `--bench`, a small smoke run of
 //! every phase in one process).
 
-#[path = "../tests/e2e_support/mod.rs"]
+#[path = "../tests/e2e/e2e_support/mod.rs"]
 mod e2e_support;
-#[path = "../tests/fake_discord/mod.rs"]
+#[path = "../tests/e2e/fake_discord/mod.rs"]
 mod fake_discord;
 
 use std::collections::{HashMap, HashSet};

@@ -5,7 +5,9 @@
 //!
 //! This is its own test binary because it installs the global subscriber.
 
+#[path = "e2e/e2e_support/mod.rs"]
 mod e2e_support;
+#[path = "e2e/fake_discord/mod.rs"]
 mod fake_discord;
 
 use std::io::Write;

@@ -2,11 +2,12 @@
 //! A fake Discord on 127.0.0.1 (REST under `/api/v10` and a websocket gateway at `/gateway`)
 //! for driving a real serenity/poise client in end-to-end tests.
 //!
-//! Include it from a test file with `mod fake_discord;`. See
+//! A module of the end-to-end test binary (`tests/e2e/main.rs`); other targets include it with
+//! `#[path = "…/tests/e2e/fake_discord/mod.rs"] mod fake_discord;`. See
 //! `/work/shared/notes/discord-offline-testing.md` for how the client must be built (proxy +
 //! `ratelimiter_disabled(true)` + `ClientBuilder::new_with_http`).
 //!
-//! Typical use (see `tests/e2e_harness.rs` for complete, working examples):
+//! Typical use (see `tests/e2e/harness.rs` for complete, working examples):
 //!
 //! ```ignore
 //! let fake = FakeDiscord::start().await;

@@ -1,7 +1,9 @@
 #![allow(dead_code)]
 //! The real bot (built by `boundary_bot::discord::build_client`, exactly as
 //! `boundary-bot run` builds it) connected to the fake Discord in
-//! `tests/fake_discord`. Include with `mod fake_discord; mod e2e_support;`.
+//! `tests/e2e/fake_discord`. A module of the end-to-end test binary
+//! (`tests/e2e/main.rs`), beside `fake_discord` at the crate root; other
+//! targets include both with `#[path]`.
 
 pub mod process;
 // Used by the tests that spawn the binary; other includers leave it unused.
@@ -117,7 +119,7 @@ fn pick(
         .collect();
     assert!(
         !found.is_empty(),
-        "no {what} text classifies as expected any more; update tests/e2e_support: {:?}",
+        "no {what} text classifies as expected any more; update tests/e2e/e2e_support: {:?}",
         texts
             .iter()
             .map(|t| (t, engine.classify(t).outcome))

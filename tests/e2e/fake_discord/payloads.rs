@@ -1,7 +1,7 @@
 //! Builders for gateway payloads (`d` of a dispatch) that serenity 0.12.5 accepts.
 //!
 //! Every builder here is checked by deserialising it with serenity's own model types in
-//! `tests/e2e_harness.rs`, and `FakeDiscord::dispatch` checks each frame again before it is
+//! `tests/e2e/harness.rs`, and `FakeDiscord::dispatch` checks each frame again before it is
 //! sent, so a fixture that serenity would silently turn into `Event::Unknown` fails loudly.
 //!
 //! Ids are emitted as strings, like Discord does. Id `0` is rejected by serenity: never use it.
