@@ -62,9 +62,6 @@ pub struct Recorded {
     pub has_auth: bool,
     /// The `Authorization` header had the `Bot ` scheme.
     pub bot_auth: bool,
-    pub content_type: Option<String>,
-    /// `X-Audit-Log-Reason`, percent-decoded is not attempted.
-    pub audit_log_reason: Option<String>,
     /// JSON body; for multipart the `payload_json` part; `Null` when empty; a JSON string with
     /// the raw text when the body is not JSON.
     pub body: Value,
