@@ -1,4 +1,3 @@
-#![allow(dead_code)]
 //! The real bot (built by `boundary_bot::discord::build_client`, exactly as
 //! `boundary-bot run` builds it) connected to the fake Discord in
 //! `tests/e2e/fake_discord`. A module of the end-to-end test binary
@@ -6,8 +5,6 @@
 //! targets include both with `#[path]`.
 
 pub mod process;
-// Used by the tests that spawn the binary; other includers leave it unused.
-#[allow(unused_imports)]
 pub use process::BotProcess;
 
 use std::path::PathBuf;
@@ -171,8 +168,9 @@ pub struct TestBot {
     pub config: Config,
     pub shard_manager: Arc<ShardManager>,
     task: JoinHandle<Result<(), serenity::Error>>,
-    /// Holds the database (`[storage] path`) unless a test points it elsewhere.
-    pub db_dir: tempfile::TempDir,
+    /// Holds the database (`[storage] path`) unless a test points it
+    /// elsewhere; kept for its `Drop`, which removes it with the bot.
+    _db_dir: tempfile::TempDir,
 }
 
 /// The guild the tests use: `general` (not configured), the auto-reply
@@ -243,7 +241,7 @@ impl TestBot {
             config,
             shard_manager,
             task,
-            db_dir,
+            _db_dir: db_dir,
         }
     }
 

@@ -1,4 +1,3 @@
-#![allow(dead_code)]
 //! A fake Discord on 127.0.0.1 (REST under `/api/v10` and a websocket gateway at `/gateway`)
 //! for driving a real serenity/poise client in end-to-end tests.
 //!
@@ -702,6 +701,7 @@ impl FakeDiscord {
     /// recorded requests only). Messages created or edited through REST are no longer stored (a
     /// later GET of a new one answers 404), and the gateway log gets no more per-frame lines
     /// (dispatches, ops, READY); connection lines are still written.
+    #[allow(dead_code)] // only benches/load.rs (its lean phases) taps; no test does
     pub fn tap_requests(&self, tap: impl FnMut(&Recorded) -> bool + Send + 'static) {
         self.shared.lock().tap = Some(Box::new(tap));
     }
@@ -713,6 +713,7 @@ impl FakeDiscord {
 
     /// How many requests recorded since `mark` match `pred`, counted in place (no copy of the
     /// log, which [`requests`](Self::requests) makes).
+    #[allow(dead_code)] // only benches/load.rs counts in place; the tests copy the log
     pub fn count_requests_after(&self, mark: usize, pred: impl Fn(&Recorded) -> bool) -> usize {
         self.shared
             .lock()
