@@ -7,7 +7,7 @@
 //!
 //! The bot is built by `boundary_bot::discord::build_client` on a
 //! `tokio::runtime::Runtime::new()` runtime, exactly as `boundary-bot run`
-//! builds it; only the API base points at the fake (`tests/fake_discord`).
+//! builds it; only the API base points at the fake (`tests/e2e/fake_discord`).
 //! Events are sent one at a time, each waiting for its reply. This only
 //! reports (samples, median, p90, p99, max); it asserts no timing, only that
 //! every event got exactly one reply.
@@ -17,9 +17,13 @@
 //! Without `--bench` (e.g. `cargo test --benches`) it runs a few events as a
 //! smoke test.
 
-#[path = "../tests/e2e_support/mod.rs"]
+// The end-to-end helpers (modules of tests/e2e/main.rs), of which this
+// binary uses a part.
+#[allow(dead_code, unused_imports)]
+#[path = "../tests/e2e/e2e_support/mod.rs"]
 mod e2e_support;
-#[path = "../tests/fake_discord/mod.rs"]
+#[allow(dead_code)]
+#[path = "../tests/e2e/fake_discord/mod.rs"]
 mod fake_discord;
 
 use std::time::{Duration, Instant};

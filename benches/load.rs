@@ -38,9 +38,13 @@
 //! Run: `cargo bench --bench load` (without `--bench`, a small smoke run of
 //! every phase in one process).
 
-#[path = "../tests/e2e_support/mod.rs"]
+// The end-to-end helpers (modules of tests/e2e/main.rs), of which this
+// binary uses a part.
+#[allow(dead_code, unused_imports)]
+#[path = "../tests/e2e/e2e_support/mod.rs"]
 mod e2e_support;
-#[path = "../tests/fake_discord/mod.rs"]
+#[allow(dead_code)]
+#[path = "../tests/e2e/fake_discord/mod.rs"]
 mod fake_discord;
 
 use std::collections::{HashMap, HashSet};

@@ -5,7 +5,13 @@
 //!
 //! This is its own test binary because it installs the global subscriber.
 
+// The end-to-end helpers (modules of tests/e2e/main.rs), of which this
+// binary uses a part.
+#[allow(dead_code, unused_imports)]
+#[path = "e2e/e2e_support/mod.rs"]
 mod e2e_support;
+#[allow(dead_code)]
+#[path = "e2e/fake_discord/mod.rs"]
 mod fake_discord;
 
 use std::io::Write;

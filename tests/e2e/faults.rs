@@ -4,18 +4,15 @@
 //! intents, and while forged interactions arrive. Every assertion counts
 //! recorded requests or reads the database; nothing measures elapsed time.
 
-mod e2e_support;
-mod fake_discord;
-
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::e2e_support::*;
+use crate::fake_discord::payloads::{self, perms, ComponentSpec, InteractionSpec, MessageSpec};
+use crate::fake_discord::{FakeDiscord, Fault, Recorded};
 use boundary_bot::discord::{self, Token};
 use boundary_bot::reply;
 use boundary_bot::store::{GuildSettings, SqliteStore, Store};
-use e2e_support::*;
-use fake_discord::payloads::{self, perms, ComponentSpec, InteractionSpec, MessageSpec};
-use fake_discord::{FakeDiscord, Fault, Recorded};
 use serde_json::json;
 
 /// DM channels of members created per check, so that no cooldown applies.
@@ -369,7 +366,7 @@ async fn stop_after_reidentify(bot: TestBot) {
 /// error that says what to do, after one IDENTIFY (no reconnect loop).
 #[tokio::test(flavor = "multi_thread")]
 async fn disallowed_intents_end_run_with_an_actionable_error() {
-    fake_discord::init_tracing();
+    crate::fake_discord::init_tracing();
     let fake = FakeDiscord::start().await;
     let db = tempfile::tempdir().unwrap();
     let mut config = base_config(&fake);

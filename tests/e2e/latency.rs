@@ -6,11 +6,8 @@
 //! No timing is asserted here. The latency of these paths is measured by
 //! the benchmark `benches/e2e_latency.rs`: `cargo bench --bench e2e_latency`.
 
-mod e2e_support;
-mod fake_discord;
-
-use e2e_support::*;
-use fake_discord::payloads::{self, InteractionSpec, MessageSpec};
+use crate::e2e_support::*;
+use crate::fake_discord::payloads::{self, InteractionSpec, MessageSpec};
 
 const EVENTS: usize = 20;
 
@@ -19,7 +16,7 @@ async fn back_to_back_events_are_each_answered_once() {
     let bot = TestBot::start(|_| {}).await;
     let text = topic_text(&bot.engine);
     let dm_path = format!("/channels/{}/messages", payloads::DM_CHANNEL_ID);
-    let is_dm_reply = |r: &fake_discord::Recorded| r.is("POST", &dm_path);
+    let is_dm_reply = |r: &crate::fake_discord::Recorded| r.is("POST", &dm_path);
 
     // MESSAGE_CREATE → POST /channels/{c}/messages, one event at a time.
     let start = bot.fake.request_mark();

@@ -1,11 +1,10 @@
-#![allow(dead_code)]
 //! The real bot (built by `boundary_bot::discord::build_client`, exactly as
 //! `boundary-bot run` builds it) connected to the fake Discord in
-//! `tests/fake_discord`. Include with `mod fake_discord; mod e2e_support;`.
+//! `tests/e2e/fake_discord`. A module of the end-to-end test binary
+//! (`tests/e2e/main.rs`), beside `fake_discord` at the crate root; other
+//! targets include both with `#[path]`.
 
 pub mod process;
-// Used by the tests that spawn the binary; other includers leave it unused.
-#[allow(unused_imports)]
 pub use process::BotProcess;
 
 use std::path::PathBuf;
@@ -117,7 +116,7 @@ fn pick(
         .collect();
     assert!(
         !found.is_empty(),
-        "no {what} text classifies as expected any more; update tests/e2e_support: {:?}",
+        "no {what} text classifies as expected any more; update tests/e2e/e2e_support: {:?}",
         texts
             .iter()
             .map(|t| (t, engine.classify(t).outcome))
@@ -169,8 +168,9 @@ pub struct TestBot {
     pub config: Config,
     pub shard_manager: Arc<ShardManager>,
     task: JoinHandle<Result<(), serenity::Error>>,
-    /// Holds the database (`[storage] path`) unless a test points it elsewhere.
-    pub db_dir: tempfile::TempDir,
+    /// Holds the database (`[storage] path`) unless a test points it
+    /// elsewhere; kept for its `Drop`, which removes it with the bot.
+    _db_dir: tempfile::TempDir,
 }
 
 /// The guild the tests use: `general` (not configured), the auto-reply
@@ -241,7 +241,7 @@ impl TestBot {
             config,
             shard_manager,
             task,
-            db_dir,
+            _db_dir: db_dir,
         }
     }
 

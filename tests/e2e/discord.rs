@@ -3,17 +3,14 @@
 //! bodies the bot sent, and `TestBot::shutdown` checks that every message
 //! the bot sent carries the referral notice and pings nobody it should not.
 
-mod e2e_support;
-mod fake_discord;
-
 use std::collections::BTreeSet;
 
+use crate::e2e_support::*;
+use crate::fake_discord::payloads::{self, perms, ComponentSpec, InteractionSpec, MessageSpec};
+use crate::fake_discord::FakeDiscord;
 use boundary_bot::classify::Outcome;
 use boundary_bot::regions::RegionHints;
 use boundary_bot::reply::{self, Surface};
-use e2e_support::*;
-use fake_discord::payloads::{self, perms, ComponentSpec, InteractionSpec, MessageSpec};
-use fake_discord::FakeDiscord;
 use serde_json::json;
 use serenity::all::GatewayIntents;
 

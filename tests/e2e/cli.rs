@@ -3,15 +3,12 @@
 //! command starting the bot when DISCORD_TOKEN is set, and a graceful exit
 //! on SIGTERM and SIGINT, against the fake Discord on 127.0.0.1.
 
-mod e2e_support;
-mod fake_discord;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use e2e_support::*;
-use fake_discord::payloads::{self, MessageSpec};
-use fake_discord::FakeDiscord;
+use crate::e2e_support::*;
+use crate::fake_discord::payloads::{self, MessageSpec};
+use crate::fake_discord::FakeDiscord;
 
 const BIN: &str = env!("CARGO_BIN_EXE_boundary-bot");
 

@@ -3,21 +3,17 @@
 //! real SQLite file per test. `TestBot::shutdown` checks that every message
 //! the bot sent carries the referral notice and pings nobody.
 
-mod copy_tree;
-mod e2e_support;
-mod fake_discord;
-
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::e2e_support::*;
+use crate::fake_discord::payloads::{self, perms, ComponentSpec, InteractionSpec, MessageSpec};
+use crate::fake_discord::{FakeDiscord, Recorded};
 use boundary_bot::classify::Outcome;
 use boundary_bot::reply;
 use boundary_bot::store::{
     Count, GuildSettings, Pin, SqliteStore, Store, StoreError, StoreResult, TopicStats,
 };
-use e2e_support::*;
-use fake_discord::payloads::{self, perms, ComponentSpec, InteractionSpec, MessageSpec};
-use fake_discord::{FakeDiscord, Recorded};
 use serde_json::{json, Value};
 
 // ----- helpers ------------------------------------------------------------------------
@@ -81,7 +77,7 @@ fn is_ephemeral(r: &Recorded) -> bool {
 
 /// The id of the message a POST created.
 fn created_id(r: &Recorded) -> u64 {
-    fake_discord::parse_id(&r.response["id"]).expect("message id")
+    crate::fake_discord::parse_id(&r.response["id"]).expect("message id")
 }
 
 /// A pinned channel with the topic an unsure text leans to, and that text.
@@ -890,7 +886,7 @@ async fn a_locked_database_gets_a_polite_busy_answer_and_changes_nothing() {
 // ----- reload ------------------------------------------------------------------------------
 
 fn copy_responses(to: &Path) {
-    copy_tree::copy_tree(&responses_dir(), to);
+    crate::copy_tree::copy_tree(&responses_dir(), to);
 }
 
 /// `/reload` with a broken file shows the error and keeps the old content

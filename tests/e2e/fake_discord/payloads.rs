@@ -1,7 +1,7 @@
 //! Builders for gateway payloads (`d` of a dispatch) that serenity 0.12.5 accepts.
 //!
 //! Every builder here is checked by deserialising it with serenity's own model types in
-//! `tests/e2e_harness.rs`, and `FakeDiscord::dispatch` checks each frame again before it is
+//! `tests/e2e/harness.rs`, and `FakeDiscord::dispatch` checks each frame again before it is
 //! sent, so a fixture that serenity would silently turn into `Event::Unknown` fails loudly.
 //!
 //! Ids are emitted as strings, like Discord does. Id `0` is rejected by serenity: never use it.
@@ -32,7 +32,6 @@ pub mod perms {
     pub const MANAGE_MESSAGES: u64 = 1 << 13;
     pub const READ_MESSAGE_HISTORY: u64 = 1 << 16;
     pub const USE_APPLICATION_COMMANDS: u64 = 1 << 31;
-    pub const MANAGE_GUILD: u64 = 1 << 5;
     pub const ADMINISTRATOR: u64 = 1 << 3;
     /// What an ordinary member usually has in a text channel.
     pub const MEMBER: u64 =
@@ -266,10 +265,8 @@ pub fn channel_pins_update(
 /// Message kinds (`type`) that tests commonly need.
 pub mod kind {
     pub const DEFAULT: u8 = 0;
-    pub const CHANNEL_PINNED_MESSAGE: u8 = 6;
     pub const USER_JOIN: u8 = 7;
     pub const REPLY: u8 = 19;
-    pub const CHAT_INPUT_COMMAND: u8 = 20;
 }
 
 /// Everything MESSAGE_CREATE needs. Start from `MessageSpec::guild("text")`,
@@ -352,11 +349,6 @@ impl MessageSpec {
 
     pub fn channel(mut self, channel_id: u64) -> Self {
         self.channel_id = channel_id;
-        self
-    }
-
-    pub fn in_guild(mut self, guild_id: Option<u64>) -> Self {
-        self.guild_id = guild_id;
         self
     }
 

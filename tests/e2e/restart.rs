@@ -10,17 +10,13 @@
 //!   and the file is left untouched;
 //! * SIGHUP reloads the content; a broken file keeps the old content live.
 
-mod copy_tree;
-mod e2e_support;
-mod fake_discord;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::e2e_support::*;
+use crate::fake_discord::payloads::{self, perms, ComponentSpec, InteractionSpec, MessageSpec};
+use crate::fake_discord::{FakeDiscord, Recorded};
 use boundary_bot::content::TOPIC_IDS;
-use e2e_support::*;
-use fake_discord::payloads::{self, perms, ComponentSpec, InteractionSpec, MessageSpec};
-use fake_discord::{FakeDiscord, Recorded};
 
 const BIN: &str = env!("CARGO_BIN_EXE_boundary-bot");
 const CANARY: &str = "walrus-canary";
@@ -451,7 +447,10 @@ async fn sigkill_during_a_burst_of_writes_loses_no_acknowledged_write() {
         let m = fake
             .message(*message)
             .unwrap_or_else(|| panic!("pin record of {channel} names an unknown message"));
-        assert_eq!(fake_discord::parse_id(&m["channel_id"]), Some(*channel));
+        assert_eq!(
+            crate::fake_discord::parse_id(&m["channel_id"]),
+            Some(*channel)
+        );
     }
     // Every acknowledged press is counted (at most every press sent).
     let helpful_count: i64 = conn
@@ -546,7 +545,7 @@ async fn sighup_reloads_and_a_broken_file_keeps_the_old_content() {
     let fake = FakeDiscord::start().await;
     let dir = tempfile::tempdir().unwrap();
     let responses = dir.path().join("responses");
-    copy_tree::copy_tree(&responses_dir(), &responses);
+    crate::copy_tree::copy_tree(&responses_dir(), &responses);
     let config = write_config(dir.path(), &fake, &responses, "state.sqlite3");
     let mut p = spawn_bot(&config);
     connected(&fake, 1, 0).await;

@@ -1,12 +1,12 @@
-#![allow(dead_code)]
 //! A fake Discord on 127.0.0.1 (REST under `/api/v10` and a websocket gateway at `/gateway`)
 //! for driving a real serenity/poise client in end-to-end tests.
 //!
-//! Include it from a test file with `mod fake_discord;`. See
+//! A module of the end-to-end test binary (`tests/e2e/main.rs`); other targets include it with
+//! `#[path = "…/tests/e2e/fake_discord/mod.rs"] mod fake_discord;`. See
 //! `/work/shared/notes/discord-offline-testing.md` for how the client must be built (proxy +
 //! `ratelimiter_disabled(true)` + `ClientBuilder::new_with_http`).
 //!
-//! Typical use (see `tests/e2e_harness.rs` for complete, working examples):
+//! Typical use (see `tests/e2e/harness.rs` for complete, working examples):
 //!
 //! ```ignore
 //! let fake = FakeDiscord::start().await;
@@ -61,9 +61,6 @@ pub struct Recorded {
     pub has_auth: bool,
     /// The `Authorization` header had the `Bot ` scheme.
     pub bot_auth: bool,
-    pub content_type: Option<String>,
-    /// `X-Audit-Log-Reason`, percent-decoded is not attempted.
-    pub audit_log_reason: Option<String>,
     /// JSON body; for multipart the `payload_json` part; `Null` when empty; a JSON string with
     /// the raw text when the body is not JSON.
     pub body: Value,
@@ -704,6 +701,7 @@ impl FakeDiscord {
     /// recorded requests only). Messages created or edited through REST are no longer stored (a
     /// later GET of a new one answers 404), and the gateway log gets no more per-frame lines
     /// (dispatches, ops, READY); connection lines are still written.
+    #[allow(dead_code)] // only benches/load.rs (its lean phases) taps; no test does
     pub fn tap_requests(&self, tap: impl FnMut(&Recorded) -> bool + Send + 'static) {
         self.shared.lock().tap = Some(Box::new(tap));
     }
@@ -715,6 +713,7 @@ impl FakeDiscord {
 
     /// How many requests recorded since `mark` match `pred`, counted in place (no copy of the
     /// log, which [`requests`](Self::requests) makes).
+    #[allow(dead_code)] // only benches/load.rs counts in place; the tests copy the log
     pub fn count_requests_after(&self, mark: usize, pred: impl Fn(&Recorded) -> bool) -> usize {
         self.shared
             .lock()

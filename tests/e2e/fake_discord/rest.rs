@@ -222,11 +222,6 @@ pub(crate) async fn handle(
             query: uri.query().map(str::to_string),
             has_auth: auth.is_some(),
             bot_auth: auth.as_deref().is_some_and(|a| a.starts_with("Bot ")),
-            content_type,
-            audit_log_reason: headers
-                .get("x-audit-log-reason")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string),
             body: body_json,
             files,
             status: reply.status,

@@ -1,14 +1,12 @@
-//! Smoke tests of the fake Discord (tests/fake_discord) with a minimal serenity client, built
+//! Smoke tests of the fake Discord (tests/e2e/fake_discord) with a minimal serenity client, built
 //! the production way: `HttpBuilder::proxy(api_base).ratelimiter_disabled(true)` and
 //! `ClientBuilder::new_with_http`. Nothing here talks to any address but 127.0.0.1.
-
-mod fake_discord;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use fake_discord::payloads::{self, InteractionSpec, MessageSpec};
-use fake_discord::{FakeDiscord, Fault};
+use crate::fake_discord::payloads::{self, InteractionSpec, MessageSpec};
+use crate::fake_discord::{FakeDiscord, Fault};
 use serde_json::json;
 use serenity::all::{
     ChannelId, ClientBuilder, Command, CommandOptionType, Context, CreateActionRow, CreateButton,
@@ -111,7 +109,7 @@ fn http_for(fake: &FakeDiscord) -> Http {
 }
 
 async fn start_bot(fake: &FakeDiscord) -> Bot {
-    fake_discord::init_tracing();
+    crate::fake_discord::init_tracing();
     let (tx, seen) = mpsc::unbounded_channel();
     let mut client = ClientBuilder::new_with_http(http_for(fake), intents())
         .event_handler(Handler { seen: tx })
@@ -363,7 +361,7 @@ async fn malformed_dispatch_panics() {
 fn validate_rejects_message_without_author() {
     let mut bad = MessageSpec::guild("x").build();
     bad.as_object_mut().unwrap().remove("author");
-    fake_discord::validate_dispatch("MESSAGE_CREATE", &bad);
+    crate::fake_discord::validate_dispatch("MESSAGE_CREATE", &bad);
 }
 
 /// 5. A slash command → `create_response` → POST /interactions/{id}/{token}/callback with the
@@ -401,7 +399,7 @@ async fn slash_command_response_and_followup() {
 /// Every payload builder is accepted by serenity as the event it is meant for.
 #[test]
 fn payload_builders_are_valid() {
-    use fake_discord::validate_dispatch as ok;
+    use crate::fake_discord::validate_dispatch as ok;
     let target = MessageSpec::guild("target").build();
     ok("MESSAGE_CREATE", &target);
     ok("MESSAGE_CREATE", &MessageSpec::dm("hi").build());
