@@ -154,7 +154,7 @@ impl Data {
         call: impl FnOnce(&dyn Store) -> StoreResult<T> + Send + 'static,
     ) -> StoreResult<T> {
         let stopped =
-            |e: &dyn fmt::Display| StoreError::Failed(format!("the database call stopped: {e}"));
+            |e: &dyn fmt::Display| StoreError::failed(format!("the database call stopped: {e}"));
         let _slot = self.db_slots.acquire().await.map_err(|e| stopped(&e))?;
         let store = self.store.clone();
         tokio::task::spawn_blocking(move || call(store.as_ref()))

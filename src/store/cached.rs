@@ -212,7 +212,7 @@ mod tests {
         fn call(&self) -> StoreResult<()> {
             self.calls.fetch_add(1, Ordering::SeqCst);
             match self.fail.load(Ordering::SeqCst) {
-                true => Err(StoreError::Failed("down".into())),
+                true => Err(StoreError::failed("down")),
                 false => Ok(()),
             }
         }

@@ -19,7 +19,8 @@
 pub mod cached;
 pub mod sqlite;
 
-use std::path::PathBuf;
+use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub use cached::CachedStore;
@@ -129,28 +130,77 @@ pub struct TopicStats {
     pub not_helpful: u64,
 }
 
-/// A storage failure. `Display` is one line and names the fix.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum StoreError {
+/// What kind of storage failure, for callers that answer differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreErrorKind {
     /// The database could not be opened or migrated at start-up.
-    #[error("cannot open the database {} ([storage] path): {problem}; {fix}", path.display())]
-    Open {
-        path: PathBuf,
-        problem: String,
-        fix: String,
-    },
+    Open,
     /// Another connection held the database's write lock for longer than
     /// the write was willing to wait (it retried meanwhile); nothing was
     /// changed. Trying again later is the fix.
-    #[error(
-        "the database is busy (locked by another connection for over {} ms); nothing was \
-         changed. If this repeats, check for another process using the file",
-        waited.as_millis()
-    )]
-    Busy { waited: Duration },
+    Busy,
     /// A read or write failed; nothing was changed.
-    #[error("database error: {0}")]
-    Failed(String),
+    Failed,
+}
+
+/// A storage failure, in the shape of [`LoadError`](crate::error::LoadError):
+/// a [`kind`](Self::kind), one line of `Display` that names the fix, and the
+/// underlying error as its `source()`.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct StoreError {
+    kind: StoreErrorKind,
+    message: String,
+    #[source]
+    source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+}
+
+impl StoreError {
+    /// The database at `path` could not be opened: `problem`, and the `fix`.
+    pub fn open(path: &Path, problem: impl Into<String>, fix: &str) -> Self {
+        Self {
+            kind: StoreErrorKind::Open,
+            message: format!(
+                "cannot open the database {} ([storage] path): {}; {fix}",
+                path.display(),
+                problem.into()
+            ),
+            source: None,
+        }
+    }
+
+    /// The write lock stayed taken for `waited`.
+    pub fn busy(waited: Duration, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self {
+            kind: StoreErrorKind::Busy,
+            message: format!(
+                "the database is busy (locked by another connection for over {} ms); nothing \
+                 was changed. If this repeats, check for another process using the file",
+                waited.as_millis()
+            ),
+            source: Some(Arc::new(source)),
+        }
+    }
+
+    /// A read or write failed because of `source`.
+    pub fn failed(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        let source: Arc<dyn std::error::Error + Send + Sync> = Arc::from(source.into());
+        Self {
+            kind: StoreErrorKind::Failed,
+            message: format!("database error: {source}"),
+            source: Some(source),
+        }
+    }
+
+    pub fn kind(&self) -> StoreErrorKind {
+        self.kind
+    }
+}
+
+impl PartialEq for StoreError {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind && self.message == other.message
+    }
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -202,4 +252,32 @@ pub fn now() -> i64 {
 /// The day number (days since 1970-01-01, UTC) of unix seconds `at`.
 pub fn day(at: i64) -> i64 {
     at.div_euclid(86_400)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    #[test]
+    fn errors_keep_their_kind_and_source() {
+        let io = std::io::Error::other("disk full");
+        let e = StoreError::failed(io);
+        assert_eq!(e.kind(), StoreErrorKind::Failed);
+        assert_eq!(e.to_string(), "database error: disk full");
+        assert_eq!(
+            e.source().map(|s| s.to_string()).as_deref(),
+            Some("disk full")
+        );
+        let busy = StoreError::busy(Duration::from_millis(1000), std::io::Error::other("locked"));
+        assert_eq!(busy.kind(), StoreErrorKind::Busy);
+        assert!(busy.to_string().contains("over 1000 ms"), "{busy}");
+        assert!(busy.source().is_some());
+        let open = StoreError::open(Path::new("/x/bot.db"), "it is a directory", "name a file");
+        assert_eq!(open.kind(), StoreErrorKind::Open);
+        assert_eq!(
+            open.to_string(),
+            "cannot open the database /x/bot.db ([storage] path): it is a directory; name a file"
+        );
+    }
 }

@@ -14,8 +14,8 @@ use std::time::Duration;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction};
 
 use super::{
-    day, Count, GuildSettings, Pin, PolicySnapshot, ServerSettings, Store, StoreError, StoreResult,
-    TopicStats, WatchAction,
+    day, Count, GuildSettings, Pin, PolicySnapshot, ServerSettings, Store, StoreError,
+    StoreErrorKind, StoreResult, TopicStats, WatchAction,
 };
 
 /// Schema versions, in order; `user_version` is the number applied.
@@ -56,7 +56,7 @@ pub const MIGRATIONS: &[&str] = &[
 
 /// How long a call keeps retrying while another connection holds the
 /// database's lock (SQLite's busy handler retries with sleeps of 1 to
-/// 100 ms) before it fails with [`StoreError::Busy`]. Brief on purpose: a
+/// 100 ms) before it fails with [`StoreErrorKind::Busy`]. Brief on purpose: a
 /// member pressing a button must get an answer within Discord's 3 s.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(1);
 
@@ -74,16 +74,14 @@ impl std::fmt::Debug for SqliteStore {
     }
 }
 
-/// A failed call: [`StoreError::Busy`] when the lock stayed taken after
-/// the retries, else [`StoreError::Failed`]. Either way the transaction was
+/// A failed call: [`StoreErrorKind::Busy`] when the lock stayed taken after
+/// the retries, else [`StoreErrorKind::Failed`]. Either way the transaction was
 /// rolled back (a dropped `Transaction` rolls back), so nothing changed.
 fn failed(e: rusqlite::Error) -> StoreError {
     use rusqlite::ErrorCode::{DatabaseBusy, DatabaseLocked};
     match e.sqlite_error_code() {
-        Some(DatabaseBusy | DatabaseLocked) => StoreError::Busy {
-            waited: BUSY_TIMEOUT,
-        },
-        _ => StoreError::Failed(e.to_string()),
+        Some(DatabaseBusy | DatabaseLocked) => StoreError::busy(BUSY_TIMEOUT, e),
+        _ => StoreError::failed(e),
     }
 }
 
@@ -136,7 +134,7 @@ impl SqliteStore {
             path: path.to_path_buf(),
         };
         store.migrate(version).map_err(|e| match failed(e) {
-            StoreError::Busy { .. } => open_error(
+            busy if busy.kind() == StoreErrorKind::Busy => open_error(
                 "another process holds its lock".into(),
                 "stop the other boundary-bot (or tool) using this file, or give this one its own \
                  [storage] path",
@@ -188,11 +186,7 @@ impl SqliteStore {
 }
 
 fn open_error(path: &Path, problem: String, fix: &str) -> StoreError {
-    StoreError::Open {
-        path: path.to_path_buf(),
-        problem,
-        fix: fix.to_string(),
-    }
+    StoreError::open(path, problem, fix)
 }
 
 /// The path names a file in a folder that exists.
@@ -627,10 +621,10 @@ mod tests {
         let other = Connection::open(dir.path().join("bot.sqlite3")).unwrap();
         other.execute_batch("BEGIN IMMEDIATE").unwrap();
         let err = store.set_opted_out(2, true).unwrap_err();
-        assert!(matches!(err, StoreError::Busy { .. }), "{err:?}");
+        assert_eq!(err.kind(), StoreErrorKind::Busy, "{err:?}");
         assert!(err.to_string().contains("busy"), "{err}");
         let err = store.count(7, "gifts", Count::Reply, 0).unwrap_err();
-        assert!(matches!(err, StoreError::Busy { .. }), "{err:?}");
+        assert_eq!(err.kind(), StoreErrorKind::Busy, "{err:?}");
         // Reads still work in WAL mode while another connection writes.
         assert!(store.opted_out(1).unwrap());
         other.execute_batch("ROLLBACK").unwrap();

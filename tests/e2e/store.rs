@@ -710,7 +710,7 @@ struct FailingPins(SqliteStore);
 
 impl Store for FailingPins {
     fn put_pin(&self, _: &Pin) -> StoreResult<Option<Pin>> {
-        Err(StoreError::Failed("disk I/O error".into()))
+        Err(StoreError::failed("disk I/O error"))
     }
     fn pin(&self, c: u64) -> StoreResult<Option<Pin>> {
         self.0.pin(c)
@@ -957,5 +957,141 @@ async fn reload_with_a_broken_file_keeps_the_old_content() {
         .await
         .visible_text()
         .contains("only the bot's owner"));
+    bot.shutdown().await;
+}
+
+// ----- no database reads per message -------------------------------------------------------
+
+const OPTED_OUT_USER: u64 = 1_200_000_000_000_000_041;
+const OTHER_MEMBERS: u64 = 1_200_000_000_000_000_050;
+
+/// A store that counts the calls reaching it, by method, in front of SQLite.
+struct CountingStore {
+    inner: SqliteStore,
+    calls: Arc<std::sync::Mutex<std::collections::BTreeMap<&'static str, usize>>>,
+}
+
+impl CountingStore {
+    fn tick(&self, method: &'static str) {
+        *self.calls.lock().unwrap().entry(method).or_default() += 1;
+    }
+}
+
+impl Store for CountingStore {
+    fn put_pin(&self, p: &Pin) -> StoreResult<Option<Pin>> {
+        self.tick("put_pin");
+        self.inner.put_pin(p)
+    }
+    fn pin(&self, c: u64) -> StoreResult<Option<Pin>> {
+        self.tick("pin");
+        self.inner.pin(c)
+    }
+    fn remove_pin(&self, c: u64) -> StoreResult<Option<Pin>> {
+        self.tick("remove_pin");
+        self.inner.remove_pin(c)
+    }
+    fn remove_pin_of_message(&self, c: u64, m: u64) -> StoreResult<Option<Pin>> {
+        self.tick("remove_pin_of_message");
+        self.inner.remove_pin_of_message(c, m)
+    }
+    fn pins(&self, g: u64) -> StoreResult<Vec<Pin>> {
+        self.tick("pins");
+        self.inner.pins(g)
+    }
+    fn remove_guild(&self, g: u64) -> StoreResult<usize> {
+        self.tick("remove_guild");
+        self.inner.remove_guild(g)
+    }
+    fn settings(&self, g: u64) -> StoreResult<GuildSettings> {
+        self.tick("settings");
+        self.inner.settings(g)
+    }
+    fn snapshot(&self) -> StoreResult<boundary_bot::store::PolicySnapshot> {
+        self.tick("snapshot");
+        self.inner.snapshot()
+    }
+    fn put_settings(&self, g: u64, s: &GuildSettings) -> StoreResult<()> {
+        self.tick("put_settings");
+        self.inner.put_settings(g, s)
+    }
+    fn opted_out(&self, u: u64) -> StoreResult<bool> {
+        self.tick("opted_out");
+        self.inner.opted_out(u)
+    }
+    fn set_opted_out(&self, u: u64, out: bool) -> StoreResult<bool> {
+        self.tick("set_opted_out");
+        self.inner.set_opted_out(u, out)
+    }
+    fn count(&self, g: u64, t: &str, w: Count, at: i64) -> StoreResult<()> {
+        self.tick("count");
+        self.inner.count(g, t, w, at)
+    }
+    fn stats(&self, g: u64, since: i64) -> StoreResult<Vec<TopicStats>> {
+        self.tick("stats");
+        self.inner.stats(g, since)
+    }
+}
+
+/// Messages in an auto-reply channel and a pinned channel, from a member
+/// who opted out and from others, make no database call: pins, settings
+/// and opt-outs are read from memory. The only call is the feedback count
+/// of each topic reply sent.
+#[tokio::test(flavor = "multi_thread")]
+async fn messages_in_watched_channels_make_no_database_reads() {
+    let calls = Arc::new(std::sync::Mutex::new(std::collections::BTreeMap::new()));
+    let counted = calls.clone();
+    let bot = TestBot::start_with(
+        |c| c.discord.auto_reply_channels = vec![AUTO_CHANNEL],
+        move |c| {
+            let inner = SqliteStore::open(&c.storage.path).unwrap();
+            Some(Arc::new(CountingStore {
+                inner,
+                calls: counted,
+            }) as Arc<dyn Store>)
+        },
+    )
+    .await;
+    command(&bot, &pin_spec("gifts", payloads::CHANNEL_ID)).await;
+    command(
+        &bot,
+        &InteractionSpec::guild("optout").user(OPTED_OUT_USER, "cal"),
+    )
+    .await;
+    let before = calls.lock().unwrap().clone();
+    assert_eq!(before.get("snapshot"), Some(&1), "one load at start-up");
+
+    let engine = bot.engine.clone();
+    let topic = topic_text(&engine);
+    for (i, text) in chatter_texts(&engine).iter().enumerate().take(10) {
+        for channel in [AUTO_CHANNEL, payloads::CHANNEL_ID] {
+            let author = payloads::user(OTHER_MEMBERS + i as u64, "member", false);
+            bot.message(MessageSpec::guild(text).channel(channel).author(author))
+                .await;
+        }
+    }
+    let unsure = unsure_text(&engine);
+    bot.message(MessageSpec::guild(unsure).channel(AUTO_CHANNEL))
+        .await;
+    let opted_out = payloads::user(OPTED_OUT_USER, "cal", false);
+    bot.message(
+        MessageSpec::guild(topic)
+            .channel(AUTO_CHANNEL)
+            .author(opted_out),
+    )
+    .await;
+    let mark = bot.fake.request_mark();
+    bot.message(MessageSpec::guild(topic).channel(AUTO_CHANNEL))
+        .await;
+    bot.post_in(mark, AUTO_CHANNEL).await;
+    tokio::time::sleep(QUIET).await;
+
+    let after = calls.lock().unwrap().clone();
+    let mut added: Vec<(&str, usize)> = after
+        .iter()
+        .map(|(k, v)| (*k, v - before.get(k).copied().unwrap_or(0)))
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    added.sort();
+    assert_eq!(added, vec![("count", 1)], "only the topic reply's count");
     bot.shutdown().await;
 }

@@ -21,7 +21,7 @@ use poise::CreateReply;
 use tracing::info;
 
 use super::{Context, Data, Error};
-use crate::store::StoreError;
+use crate::store::{StoreError, StoreErrorKind};
 
 /// Every command, in registration order.
 pub fn all() -> Vec<poise::Command<Data, Error>> {
@@ -57,8 +57,8 @@ pub(crate) async fn count_reply(ctx: Context<'_>, topic: Option<&str>) {
 /// failed in the database: nothing was changed, and what to do next
 /// (wait a minute when it was busy, else tell the operator).
 pub(crate) fn not_done(doing: &str, e: &StoreError) -> String {
-    match e {
-        StoreError::Busy { .. } => format!(
+    match e.kind() {
+        StoreErrorKind::Busy => format!(
             "I couldn't {doing}: my database is busy just now. Nothing was changed; please try \
              again in a minute."
         ),
