@@ -309,6 +309,7 @@ async fn wait_answered(
     }
 }
 
+#[allow(clippy::too_many_lines)] // one scenario: plan, send, wait, check, report
 async fn run(spec: Spec) {
     let cpu_start = (cpu_seconds(), Instant::now());
     let (rss_start, _) = rss_pair();

@@ -55,6 +55,7 @@ impl<'a> MakeWriter<'a> for Capture {
 
 const WRONG_TOKEN: &str = "wrong.token-value.NEVER-LOGGED-55e1";
 
+#[allow(clippy::too_many_lines)] // one session whose logs are read whole
 #[tokio::test(flavor = "multi_thread")]
 async fn logs_hold_no_message_content_and_no_token() {
     let capture = Capture::default();

@@ -838,6 +838,7 @@ async fn resume_after_gateway_drop() {
 /// press, crisis with its alert, mention and markdown injection, an
 /// unknown topic id), and no request the bot sent, public or private,
 /// holds a canary or the member's text. Replies come from `responses/` only.
+#[allow(clippy::too_many_lines)] // a scenario that reads better whole
 #[tokio::test(flavor = "multi_thread")]
 async fn member_text_is_never_echoed_back() {
     let bot = TestBot::start(|c| c.discord.auto_reply_channels = vec![AUTO_CHANNEL]).await;
@@ -1064,6 +1065,7 @@ async fn watch_tier_where_asked_gets_gentle_lines() {
 /// the channel, a watch-tier one posts nothing there and sends a quiet
 /// "possible" alert (no text); `/settings watch` can turn that off or make
 /// it reply.
+#[allow(clippy::too_many_lines)] // a scenario that reads better whole
 #[tokio::test(flavor = "multi_thread")]
 async fn watch_tier_in_a_public_channel_is_quiet() {
     let bot = TestBot::start(|c| c.discord.auto_reply_channels = vec![AUTO_CHANNEL]).await;

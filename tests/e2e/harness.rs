@@ -397,6 +397,7 @@ async fn slash_command_response_and_followup() {
 }
 
 /// Every payload builder is accepted by serenity as the event it is meant for.
+#[allow(clippy::too_many_lines)] // a scenario that reads better whole
 #[test]
 fn payload_builders_are_valid() {
     use crate::fake_discord::validate_dispatch as ok;
@@ -503,6 +504,7 @@ fn payload_builders_are_valid() {
 }
 
 /// The REST replies parse with serenity's own `Http` calls; faults are injected as asked.
+#[allow(clippy::too_many_lines)] // a scenario that reads better whole
 #[tokio::test(flavor = "multi_thread")]
 async fn rest_routes_and_faults() {
     let fake = FakeDiscord::start().await;

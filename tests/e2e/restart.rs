@@ -106,6 +106,7 @@ fn all_text_values(db: &Path) -> Vec<(String, String)> {
 
 /// Pin, settings, opt-out and counts survive a SIGKILL right after `/pin`;
 /// no table holds message text afterwards.
+#[allow(clippy::too_many_lines)] // a scenario that reads better whole
 #[tokio::test(flavor = "multi_thread")]
 async fn a_killed_bot_restarts_with_its_pins_settings_opt_outs_and_counts() {
     let fake = FakeDiscord::start().await;
@@ -306,6 +307,7 @@ const BURST_USER_BASE: u64 = 1_200_000_000_000_200_000;
 /// acknowledged to Discord (a "Pinned" follow-up, a "Thank you" callback)
 /// is in it, and every pin record points at a message the bot really
 /// posted. Acknowledgements are counted from the fake's recorded requests.
+#[allow(clippy::too_many_lines)] // a scenario that reads better whole
 #[tokio::test(flavor = "multi_thread")]
 async fn sigkill_during_a_burst_of_writes_loses_no_acknowledged_write() {
     const PINS: u64 = 24;

@@ -99,6 +99,7 @@ fn guidance(bot: &TestBot, topic: &str) -> reply::Reply {
 /// re-pinning replaces the record and unpins the old message; `/pins` lists
 /// it with a channel link; `/unpin` unpins and says what was removed.
 /// The commands are registered with `default_member_permissions`.
+#[allow(clippy::too_many_lines)] // a scenario that reads better whole
 #[tokio::test(flavor = "multi_thread")]
 async fn pin_unpin_and_repin_with_the_rest_calls() {
     let bot = TestBot::start(|_| {}).await;
@@ -366,6 +367,7 @@ async fn a_pinned_channel_favours_its_topic() {
 /// forged ids get a polite ephemeral error and change nothing; "Delete"
 /// works for the member replied to and not for others; `/stats` shows the
 /// counts and the "did you mean" share.
+#[allow(clippy::too_many_lines)] // a scenario that reads better whole
 #[tokio::test(flavor = "multi_thread")]
 async fn feedback_buttons_update_counts_and_stats_show_them() {
     let bot = TestBot::start(|c| c.discord.auto_reply_channels = vec![AUTO_CHANNEL]).await;
@@ -583,6 +585,7 @@ async fn settings_auto_reply_off_and_cooldown() {
 /// MESSAGE_DELETE of the pinned message, CHANNEL_PINS_UPDATE after a person
 /// unpinned it (and not when it is still pinned), CHANNEL_DELETE, and
 /// GUILD_DELETE (removed, not an outage) each clean up the records.
+#[allow(clippy::too_many_lines)] // a scenario that reads better whole
 #[tokio::test(flavor = "multi_thread")]
 async fn deletion_events_clean_up_records() {
     let bot = TestBot::start(|_| {}).await;

@@ -245,6 +245,7 @@ fn seg_id(s: &str) -> Option<u64> {
     s.parse().ok()
 }
 
+#[allow(clippy::too_many_lines)] // one match over every route the fake serves
 fn route(
     shared: &Shared,
     st: &mut FakeState,
