@@ -139,10 +139,11 @@ async fn act(
             alert,
         } => (answer, limit, alert),
     };
-    let library = data.engine().library().clone();
+    let engine = data.engine();
+    let library = engine.library();
     let (reply, topic) = match answer {
         Answer::PinnedTopic(t) => match library.topic(t) {
-            Some(topic) => (reply::guidance(&library, topic), Some(t)),
+            Some(topic) => (reply::guidance(library, topic), Some(t)),
             None => (composed, c.topic()),
         },
         Answer::Composed => (composed, c.topic()),
