@@ -52,7 +52,7 @@ pub fn respond(engine: &Engine, line: &str) -> Reply {
         Some("/resources") => reply::resources(library, engine.region_hints(Default::default())),
         Some("/topic") => {
             let wanted = parts.next().unwrap_or("").trim();
-            match library.topic(wanted) {
+            match library.find_topic(wanted) {
                 Some(topic) => reply::guidance(library, topic),
                 None => reply::topic_list(library, surface),
             }

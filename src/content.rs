@@ -271,6 +271,18 @@ impl Library {
     pub fn topic(&self, id: &str) -> Option<&Topic> {
         self.topics.iter().find(|t| t.id == id)
     }
+
+    /// A topic as a member names it: by id, or by id or title ignoring
+    /// case and surrounding spaces (members type the title instead of
+    /// picking a suggestion). Used by `/topic`, `/pin` and the console.
+    pub fn find_topic(&self, name: &str) -> Option<&Topic> {
+        let name = name.trim();
+        self.topic(name).or_else(|| {
+            self.topics
+                .iter()
+                .find(|t| t.title.eq_ignore_ascii_case(name) || t.id.eq_ignore_ascii_case(name))
+        })
+    }
 }
 
 fn read_toml<T: DeserializeOwned>(file: &Path) -> Result<T, LoadError> {
@@ -584,4 +596,29 @@ fn check_lexicon(file: &Path, lexicon: &Lexicon) -> Result<(), LoadError> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn topics_are_found_by_id_or_by_title_in_any_case() {
+        let library = Library::load(Path::new("responses")).expect("shipped responses load");
+        let gifts = library.topic("gifts").expect("gifts ships");
+        for name in [
+            "gifts",
+            " GIFTS ",
+            gifts.title.as_str(),
+            &gifts.title.to_uppercase(),
+        ] {
+            assert_eq!(
+                library.find_topic(name).map(|t| &t.id),
+                Some(&gifts.id),
+                "{name}"
+            );
+        }
+        assert!(library.find_topic("../../no-such-topic").is_none());
+        assert!(library.find_topic("").is_none());
+    }
 }

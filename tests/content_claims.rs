@@ -6,7 +6,7 @@
 //! `responses/` folder, so wording can change as long as the claim stays.
 
 use boundary_bot::content::Library;
-use boundary_bot::discord::commands::context_menu;
+use boundary_bot::discord::commands::member::context_menu;
 use regex::Regex;
 use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};

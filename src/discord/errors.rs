@@ -1,9 +1,10 @@
-//! Errors: poise's `on_error` (a polite answer, never internals) and the
-//! gateway close codes turned into what an operator can fix.
+//! Errors: poise's `on_error` (a polite answer, never internals; a
+//! [`Notice`] rendered as its note) and the gateway close codes turned into
+//! what an operator can fix.
 
-use tracing::{error, warn};
+use tracing::{error, info, warn};
 
-use super::{render, respond, Context, Data, Error, TOKEN_ENV};
+use super::{render, respond, Context, Data, Error, Notice, TOKEN_ENV};
 use crate::config::DiscordConfig;
 use crate::reply::{self, Surface};
 
@@ -16,19 +17,16 @@ pub(super) async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
         E::EventHandler { error, event, .. } => {
             error!(event = event.snake_case_name(), error = %error, "event handler failed")
         }
-        E::Command { error, ctx, .. } => {
-            error!(
-                command = %ctx.command().name,
-                user = %ctx.author().id,
-                error = %error,
-                "command failed"
-            );
-            // When Discord itself refused the answer (after one retry), an
-            // apology through the same interaction would fail the same way.
-            if !respond::is_discord_trouble(&error) {
-                apologise(ctx).await;
-            }
-        }
+        E::Command { error, ctx, .. }
+        | E::CommandCheckFailed {
+            error: Some(error),
+            ctx,
+            ..
+        } => match error.downcast::<Notice>() {
+            Ok(notice) => tell(ctx, &notice).await,
+            Err(error) => command_failed(ctx, error).await,
+        },
+        E::GuildOnly { ctx, .. } => tell(ctx, &Notice::GuildOnly).await,
         E::ArgumentParse { ctx, .. } => {
             warn!(command = %ctx.command().name, user = %ctx.author().id, "bad command arguments");
             apologise(ctx).await;
@@ -42,6 +40,40 @@ pub(super) async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
             }
             None => warn!("framework error"),
         },
+    }
+}
+
+/// Logs a notice (ids and reason; for a database failure, the error) and
+/// sends it as an ephemeral note.
+async fn tell(ctx: Context<'_>, notice: &Notice) {
+    let command = &ctx.command().name;
+    let guild = ctx.guild_id().map(|g| g.get());
+    let (channel, user) = (ctx.channel_id(), ctx.author().id);
+    match notice {
+        Notice::NotDone { doing, error, .. } => {
+            warn!(%command, ?guild, %channel, %user, error = %error, "command not done: could not {doing}")
+        }
+        n if n.is_refusal() => {
+            info!(%command, ?guild, %channel, %user, reason = %n, "command refused")
+        }
+        n => info!(%command, ?guild, %channel, %user, reason = %n, "command not done"),
+    }
+    if let Err(e) = respond::note(ctx, notice.title(), &notice.text()).await {
+        warn!(%command, %user, error = %e, "could not send a notice");
+    }
+}
+
+async fn command_failed(ctx: Context<'_>, error: Error) {
+    error!(
+        command = %ctx.command().name,
+        user = %ctx.author().id,
+        error = %error,
+        "command failed"
+    );
+    // When Discord itself refused the answer (after one retry), an
+    // apology through the same interaction would fail the same way.
+    if !respond::is_discord_trouble(&error) {
+        apologise(ctx).await;
     }
 }
 

@@ -16,29 +16,34 @@
 //!   plus `/optout` and `/optin` for members.
 //! * [`events`]: DMs, @mentions, auto-reply and pinned channels, button
 //!   presses (did you mean, feedback), and pin/channel/guild lifecycle.
-//! * [`permissions`]: who is a moderator (checked in the bot as well as by
-//!   Discord's `default_member_permissions`).
+//! * [`checks`]: [`PermissionLevel`] and the poise checks (who is a
+//!   moderator or operator, checked in the bot as well as by Discord's
+//!   `default_member_permissions`); [`Notice`]: a command's polite "no",
+//!   rendered once by `on_error`.
 //! * [`render`]: `Reply` → embeds, with `allowed_mentions` on every message.
 //! * [`respond`]: interaction responses, with one bounded retry on 429/5xx.
 //! * [`alert`], [`logging`]; cooldowns and rate limits are the core's
 //!   [`crate::policy::limiter`].
 
 pub mod alert;
+pub mod checks;
 mod client;
 pub mod commands;
 mod data;
 mod errors;
 pub mod events;
 pub mod logging;
-pub mod permissions;
+mod notice;
 pub mod render;
 pub mod respond;
 mod run;
 mod token;
 
+pub use checks::PermissionLevel;
 pub use client::{build_client, build_client_with, intents, open_store};
 pub use data::{Asker, Data};
 pub use errors::gateway_end_error;
+pub use notice::{Notice, GUILD_ONLY, NOT_AN_OPERATOR, NOT_A_MODERATOR};
 pub use run::{reload_on_hangup, run, run_blocking, shutdown_on_signal};
 pub use token::{loose_permissions, token_status, Token, NO_TOKEN_HELP, TOKEN_ENV};
 

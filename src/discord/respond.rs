@@ -23,7 +23,8 @@ use serenity::all::{
 };
 use tracing::warn;
 
-use super::{Context, Error};
+use super::{render, Context, Error};
+use crate::reply;
 
 /// The pause before the second try after a 429. Discord's usual per-route
 /// `retry_after` is under a second; the first response must still land
@@ -117,6 +118,23 @@ pub async fn send(ctx: Context<'_>, reply: CreateReply) -> Result<(), serenity::
     })
     .await
     .map(drop)
+}
+
+/// Sends the pages of a command's answer: the first as the interaction
+/// response, the rest as follow-ups.
+pub async fn send_pages(ctx: Context<'_>, pages: Vec<CreateReply>) -> Result<(), serenity::Error> {
+    for page in pages {
+        send(ctx, page).await?;
+    }
+    Ok(())
+}
+
+/// Sends a titled note with the referral notice, ephemeral: a command's
+/// confirmation, or a [`Notice`](super::Notice).
+pub async fn note(ctx: Context<'_>, title: &str, text: &str) -> Result<(), serenity::Error> {
+    let engine = ctx.data().engine();
+    let note = reply::note(engine.library(), title, text);
+    send_pages(ctx, render::command_replies(&note, true)).await
 }
 
 /// Defers a command's answer ("thinking…", only the member sees it).

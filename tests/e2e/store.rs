@@ -253,6 +253,16 @@ async fn members_without_rights_are_refused_and_nothing_changes() {
             r.summary()
         );
     }
+    // A moderator command sent from a direct message: told where it works.
+    for name in ["pins", "stats"] {
+        let dm = command(&bot, &InteractionSpec::guild(name).in_guild(None)).await;
+        assert!(is_ephemeral(&dm), "{name} in a DM: {}", dm.summary());
+        assert!(
+            dm.visible_text().contains("works in a server channel"),
+            "{name} in a DM: {}",
+            dm.summary()
+        );
+    }
     let reload = command(
         &bot,
         &InteractionSpec::guild("reload").permissions(perms::MEMBER),

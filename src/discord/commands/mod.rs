@@ -1,27 +1,22 @@
 //! Slash commands and the message context menu, one file each.
 //!
 //! Every command answers with a [`Reply`](crate::reply::Reply) rendered by
-//! [`render`](super::render), ephemerally unless stated otherwise.
+//! [`render`](super::render), ephemerally unless stated otherwise. The
+//! moderator commands carry `check = "checks::moderator"` (and `/reload`
+//! `checks::operator`); a refusal or failure is a [`Notice`](super::Notice)
+//! returned with `?`, which `on_error` renders.
 
-pub mod ask;
-pub mod context_menu;
-pub mod help;
-pub mod optout;
-pub mod pin;
-pub mod pins;
-pub mod reload;
-pub mod resources;
-pub mod settings;
-pub mod stats;
-pub mod topic;
-pub mod topics;
-pub mod unpin;
+pub mod member;
+pub mod moderator;
+pub mod operator;
 
-use poise::CreateReply;
+use member::{ask, context_menu, help, optout, resources, topic, topics};
+use moderator::{pin, pins, settings, stats, unpin};
+use operator::reload;
+
 use tracing::info;
 
 use super::{Context, Data, Error};
-use crate::store::{StoreError, StoreErrorKind};
 
 /// Every command, in registration order.
 pub fn all() -> Vec<poise::Command<Data, Error>> {
@@ -51,37 +46,6 @@ pub(crate) async fn count_reply(ctx: Context<'_>, topic: Option<&str>) {
             .count_reply(guild, topic, &[crate::store::Count::Reply])
             .await;
     }
-}
-
-/// What a member or moderator is told when `doing` ("save the settings")
-/// failed in the database: nothing was changed, and what to do next
-/// (wait a minute when it was busy, else tell the operator).
-pub(crate) fn not_done(doing: &str, e: &StoreError) -> String {
-    match e.kind() {
-        StoreErrorKind::Busy => format!(
-            "I couldn't {doing}: my database is busy just now. Nothing was changed; please try \
-             again in a minute."
-        ),
-        _ => format!(
-            "I couldn't {doing} (a database error). Nothing was changed; please tell the bot's \
-             operator."
-        ),
-    }
-}
-
-/// A moderator confirmation or error: a note with the referral notice,
-/// ephemeral.
-pub(crate) async fn note(ctx: Context<'_>, title: &str, text: &str) -> Result<(), Error> {
-    super::permissions::say(ctx, title, text).await
-}
-
-/// Sends the pages of a reply: the first as the interaction response, the
-/// rest as follow-ups.
-pub(crate) async fn send(ctx: Context<'_>, replies: Vec<CreateReply>) -> Result<(), Error> {
-    for reply in replies {
-        super::respond::send(ctx, reply).await?;
-    }
-    Ok(())
 }
 
 /// One log line per answered command: ids, outcome and topic only.

@@ -13,7 +13,7 @@ use serenity::all::{
 };
 use tracing::{info, warn};
 
-use super::super::permissions;
+use super::super::checks;
 use super::super::render::{self, Feedback};
 use super::super::respond;
 use super::super::{Error, FrameworkContext};
@@ -78,7 +78,7 @@ pub async fn handle(fw: FrameworkContext<'_>, press: &ComponentInteraction) -> R
             let moderator = press
                 .member
                 .as_ref()
-                .is_some_and(|m| permissions::is_moderator(m, &data.config));
+                .is_some_and(|m| checks::is_moderator(m, &data.config));
             if press.user.id != member && !moderator {
                 ("Delete", NOT_YOURS, "refused")
             } else {

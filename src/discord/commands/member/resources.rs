@@ -1,6 +1,6 @@
 //! `/resources [public:<bool>]`
 
-use crate::discord::{render, Context, Error};
+use crate::discord::{render, respond, Context, Error};
 use crate::reply;
 
 /// Crisis and support lines, always available.
@@ -13,7 +13,7 @@ pub async fn resources(
     let ephemeral = !public.unwrap_or(false);
     let engine = ctx.data().engine();
     let reply = reply::resources(engine.library(), engine.region_hints(Default::default()));
-    super::send(ctx, render::command_replies(&reply, ephemeral)).await?;
-    super::log_answer(ctx, "resources", "-", ephemeral);
+    respond::send_pages(ctx, render::command_replies(&reply, ephemeral)).await?;
+    super::super::log_answer(ctx, "resources", "-", ephemeral);
     Ok(())
 }

@@ -3,9 +3,9 @@
 //! @mentions, DMs and the context menu still work, and crisis replies are
 //! never suppressed. Only the member's id is stored.
 
-use tracing::{info, warn};
+use tracing::info;
 
-use crate::discord::{Context, Error};
+use crate::discord::{respond, Context, Error, Notice};
 
 pub const OPTED_OUT: &str = "Done: I won't reply to your messages unprompted any more. `/ask`, \
 mentioning me and direct messages still work, and if a message of yours sounds like a crisis I \
@@ -28,16 +28,18 @@ pub async fn optin(ctx: Context<'_>) -> Result<(), Error> {
 async fn set(ctx: Context<'_>, out: bool) -> Result<(), Error> {
     let user = ctx.author().id;
     let user_id = user.get();
-    match ctx.data().db(move |s| s.set_opted_out(user_id, out)).await {
-        Ok(changed) => {
-            info!(user = %user, opted_out = out, changed, "opt-out set");
-            let text = if out { OPTED_OUT } else { OPTED_IN };
-            super::note(ctx, if out { "Opted out" } else { "Opted in" }, text).await
-        }
-        Err(e) => {
-            warn!(user = %user, error = %e, "could not save the opt-out");
-            let text = super::not_done("save that", &e);
-            super::note(ctx, "Not saved", &text).await
-        }
-    }
+    let doing = if out {
+        "save the opt-out"
+    } else {
+        "save the opt-in"
+    };
+    let saved = ctx.data().db(move |s| s.set_opted_out(user_id, out)).await;
+    let changed = saved.map_err(Notice::not_done("Not saved", doing))?;
+    info!(user = %user, opted_out = out, changed, "opt-out set");
+    let (title, text) = if out {
+        ("Opted out", OPTED_OUT)
+    } else {
+        ("Opted in", OPTED_IN)
+    };
+    Ok(respond::note(ctx, title, text).await?)
 }

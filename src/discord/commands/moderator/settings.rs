@@ -10,9 +10,9 @@
 //! * `/settings watch action:alert|reply|off`: what a watch-tier ("possible
 //!   crisis") message does in a channel where nobody asked the bot.
 
-use tracing::{info, warn};
+use tracing::info;
 
-use crate::discord::{permissions, Context, Error};
+use crate::discord::{checks, respond, Context, Error, Notice};
 use crate::store::{GuildSettings, WatchAction};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, poise::ChoiceParameter)]
@@ -28,6 +28,7 @@ pub enum OnOff {
     slash_command,
     guild_only,
     default_member_permissions = "MANAGE_MESSAGES",
+    check = "checks::moderator",
     subcommands("show", "auto_reply", "cooldown", "region", "watch"),
     subcommand_required
 )]
@@ -38,14 +39,9 @@ pub async fn settings(_ctx: Context<'_>) -> Result<(), Error> {
 /// Show this server's settings.
 #[poise::command(slash_command, guild_only)]
 pub async fn show(ctx: Context<'_>) -> Result<(), Error> {
-    if !permissions::require_moderator(ctx).await? {
-        return Ok(());
-    }
-    let Some(settings) = read(ctx).await? else {
-        return Ok(());
-    };
+    let settings = read(ctx).await?;
     let text = describe(ctx, &settings);
-    super::note(ctx, "Settings", &text).await
+    Ok(respond::note(ctx, "Settings", &text).await?)
 }
 
 /// Turn unprompted replies on or off in this server (crisis replies stay on).
@@ -54,12 +50,7 @@ pub async fn auto_reply(
     ctx: Context<'_>,
     #[description = "on or off"] state: OnOff,
 ) -> Result<(), Error> {
-    if !permissions::require_moderator(ctx).await? {
-        return Ok(());
-    }
-    let Some(mut settings) = read(ctx).await? else {
-        return Ok(());
-    };
+    let mut settings = read(ctx).await?;
     settings.auto_reply = Some(state == OnOff::On);
     write(ctx, settings).await
 }
@@ -73,20 +64,11 @@ pub async fn cooldown(
     #[max = 1440]
     minutes: u32,
 ) -> Result<(), Error> {
-    if !permissions::require_moderator(ctx).await? {
-        return Ok(());
-    }
     if minutes > 1440 {
-        return super::note(
-            ctx,
-            "Settings",
-            "Please give a number of minutes from 0 to 1440. Nothing was changed.",
-        )
-        .await;
+        let text = "Please give a number of minutes from 0 to 1440. Nothing was changed.";
+        return Err(Notice::unchanged("Settings", text).into());
     }
-    let Some(mut settings) = read(ctx).await? else {
-        return Ok(());
-    };
+    let mut settings = read(ctx).await?;
     settings.topic_cooldown_minutes = Some(u64::from(minutes));
     write(ctx, settings).await
 }
@@ -99,9 +81,6 @@ pub async fn region(
     #[max_length = 8]
     code: String,
 ) -> Result<(), Error> {
-    if !permissions::require_moderator(ctx).await? {
-        return Ok(());
-    }
     let engine = ctx.data().engine();
     let regions = &engine.library().crisis.regions;
     let Some(found) = crate::regions::find(regions, &code) else {
@@ -110,11 +89,9 @@ pub async fn region(
             "That isn't a region the bot lists. Please use one of: {}. Nothing was changed.",
             codes.join(", ")
         );
-        return super::note(ctx, "Settings", &text).await;
+        return Err(Notice::unchanged("Settings", text).into());
     };
-    let Some(mut settings) = read(ctx).await? else {
-        return Ok(());
-    };
+    let mut settings = read(ctx).await?;
     settings.region = Some(found.code.clone());
     write(ctx, settings).await
 }
@@ -136,12 +113,7 @@ pub async fn watch(
     #[description = "alert: quiet alert only (default); reply: lines in the channel and alert; off: nothing"]
     action: WatchChoice,
 ) -> Result<(), Error> {
-    if !permissions::require_moderator(ctx).await? {
-        return Ok(());
-    }
-    let Some(mut settings) = read(ctx).await? else {
-        return Ok(());
-    };
+    let mut settings = read(ctx).await?;
     settings.watch = Some(match action {
         WatchChoice::Alert => WatchAction::Alert,
         WatchChoice::Reply => WatchAction::Reply,
@@ -173,40 +145,26 @@ fn describe(ctx: Context<'_>, s: &GuildSettings) -> String {
     )
 }
 
-async fn read(ctx: Context<'_>) -> Result<Option<GuildSettings>, Error> {
-    let guild = ctx.guild_id().expect("moderators are in a guild").get();
-    match ctx.data().db(move |s| s.settings(guild)).await {
-        Ok(s) => Ok(Some(s)),
-        Err(e) => {
-            warn!(guild, error = %e, "/settings: could not read");
-            let text = super::not_done("read the settings", &e);
-            super::note(ctx, "Settings", &text).await?;
-            Ok(None)
-        }
-    }
+async fn read(ctx: Context<'_>) -> Result<GuildSettings, Notice> {
+    let guild = checks::guild(ctx)?.get();
+    let read = ctx.data().db(move |s| s.settings(guild)).await;
+    read.map_err(Notice::not_done("Settings", "read the settings"))
 }
 
 async fn write(ctx: Context<'_>, settings: GuildSettings) -> Result<(), Error> {
-    let guild = ctx.guild_id().expect("moderators are in a guild").get();
+    let guild = checks::guild(ctx)?.get();
     let saved = settings.clone();
-    match ctx.data().db(move |s| s.put_settings(guild, &saved)).await {
-        Ok(()) => {
-            info!(
-                guild,
-                user = %ctx.author().id,
-                auto_reply = ?settings.auto_reply,
-                topic_cooldown_minutes = ?settings.topic_cooldown_minutes,
-                region = ?settings.region,
-                watch = ?settings.watch.map(WatchAction::as_str),
-                "settings changed"
-            );
-            let text = format!("Saved.\n{}", describe(ctx, &settings));
-            super::note(ctx, "Settings", &text).await
-        }
-        Err(e) => {
-            warn!(guild, error = %e, "/settings: could not save");
-            let text = super::not_done("save the settings", &e);
-            super::note(ctx, "Settings", &text).await
-        }
-    }
+    let write = ctx.data().db(move |s| s.put_settings(guild, &saved)).await;
+    write.map_err(Notice::not_done("Settings", "save the settings"))?;
+    info!(
+        guild,
+        user = %ctx.author().id,
+        auto_reply = ?settings.auto_reply,
+        topic_cooldown_minutes = ?settings.topic_cooldown_minutes,
+        region = ?settings.region,
+        watch = ?settings.watch.map(WatchAction::as_str),
+        "settings changed"
+    );
+    let text = format!("Saved.\n{}", describe(ctx, &settings));
+    Ok(respond::note(ctx, "Settings", &text).await?)
 }

@@ -2,8 +2,8 @@
 
 use serenity::all::{AutocompleteChoice, CreateAutocompleteResponse};
 
-use crate::content::{Library, Topic};
-use crate::discord::{render, Context, Error};
+use crate::content::Library;
+use crate::discord::{render, respond, Context, Error};
 use crate::reply::{self, Surface};
 
 /// Autocomplete offers at most this many choices (Discord's limit).
@@ -11,18 +11,6 @@ const MAX_CHOICES: usize = 25;
 
 pub const UNKNOWN_TOPIC_NOTE: &str =
     "Sorry, I couldn't find that topic. Here are the topics I can help with:";
-
-/// A topic by id, or by title ignoring case (for members who type the
-/// title instead of picking a suggestion).
-pub fn find<'a>(library: &'a Library, name: &str) -> Option<&'a Topic> {
-    let name = name.trim();
-    library.topic(name).or_else(|| {
-        library
-            .topics
-            .iter()
-            .find(|t| t.title.eq_ignore_ascii_case(name) || t.id.eq_ignore_ascii_case(name))
-    })
-}
 
 /// Topic titles containing what was typed so far (value: the topic id).
 pub fn choices(library: &Library, partial: &str) -> Vec<AutocompleteChoice> {
@@ -59,21 +47,21 @@ pub async fn topic(
 ) -> Result<(), Error> {
     let engine = ctx.data().engine();
     let library = engine.library();
-    match find(library, &name) {
+    match library.find_topic(&name) {
         Some(topic) => {
             let ephemeral = !public.unwrap_or(false);
             let reply = reply::guidance(library, topic);
-            super::send(ctx, render::command_replies(&reply, ephemeral)).await?;
-            super::log_answer(ctx, "topic", &topic.id, ephemeral);
+            respond::send_pages(ctx, render::command_replies(&reply, ephemeral)).await?;
+            super::super::log_answer(ctx, "topic", &topic.id, ephemeral);
         }
         None => {
             let reply = reply::topic_list(library, Surface::Discord);
-            super::send(
+            respond::send_pages(
                 ctx,
                 render::command_replies_with_note(&reply, UNKNOWN_TOPIC_NOTE, true),
             )
             .await?;
-            super::log_answer(ctx, "unknown-topic", "-", true);
+            super::super::log_answer(ctx, "unknown-topic", "-", true);
         }
     }
     Ok(())

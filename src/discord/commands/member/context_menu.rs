@@ -7,7 +7,7 @@
 use serenity::all::Message;
 
 use crate::discord::alert::{self, AlertSource};
-use crate::discord::{render, Asker, Context, Error};
+use crate::discord::{render, respond, Asker, Context, Error};
 use crate::policy::{decide_crisis, CrisisFacts, Place};
 
 /// The name shown in Discord's "Apps" menu.
@@ -22,9 +22,9 @@ pub async fn get_boundary_guidance(ctx: Context<'_>, message: Message) -> Result
         guild: guild.map(|g| g.get()),
     };
     let (classification, reply) = data.answer(&message.content, asker).await;
-    super::send(ctx, render::command_replies(&reply, true)).await?;
-    super::count_reply(ctx, classification.topic()).await;
-    super::log_answer(
+    respond::send_pages(ctx, render::command_replies(&reply, true)).await?;
+    super::super::count_reply(ctx, classification.topic()).await;
+    super::super::log_answer(
         ctx,
         classification.label(),
         classification.topic().unwrap_or("-"),

@@ -2,7 +2,7 @@
 
 use crate::classify::CrisisTier;
 use crate::discord::alert::{self, AlertSource};
-use crate::discord::{render, Asker, Context, Error};
+use crate::discord::{render, respond, Asker, Context, Error};
 use crate::policy::{decide_crisis, CrisisFacts, Place};
 
 /// Ask about a therapy boundary. Only you see the answer unless you choose public.
@@ -29,9 +29,9 @@ pub async fn ask(
     let public = public.unwrap_or(false);
     // Crisis lines, gentle or not, are always private.
     let ephemeral = tier != CrisisTier::Calm || !public;
-    super::send(ctx, render::command_replies(&reply, ephemeral)).await?;
-    super::count_reply(ctx, classification.topic()).await;
-    super::log_answer(
+    respond::send_pages(ctx, render::command_replies(&reply, ephemeral)).await?;
+    super::super::count_reply(ctx, classification.topic()).await;
+    super::super::log_answer(
         ctx,
         classification.label(),
         classification.topic().unwrap_or("-"),

@@ -5,9 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use tracing::warn;
-
-use crate::discord::{permissions, Context, Error};
+use crate::discord::{checks, respond, Context, Error, Notice};
 use crate::store::{self, TopicStats};
 
 /// The text of `/stats`: one line per topic with any count.
@@ -51,13 +49,11 @@ pub fn render(
 #[poise::command(
     slash_command,
     guild_only,
-    default_member_permissions = "MANAGE_MESSAGES"
+    default_member_permissions = "MANAGE_MESSAGES",
+    check = "checks::moderator"
 )]
 pub async fn stats(ctx: Context<'_>) -> Result<(), Error> {
-    if !permissions::require_moderator(ctx).await? {
-        return Ok(());
-    }
-    let guild = ctx.guild_id().expect("moderators are in a guild").get();
+    let guild = checks::guild(ctx)?.get();
     let now = store::now();
     let read = ctx
         .data()
@@ -68,14 +64,7 @@ pub async fn stats(ctx: Context<'_>) -> Result<(), Error> {
             ))
         })
         .await;
-    let (week, month) = match read {
-        Ok(both) => both,
-        Err(e) => {
-            warn!(guild, error = %e, "/stats: could not read");
-            let text = super::not_done("read the counts", &e);
-            return super::note(ctx, "Feedback", &text).await;
-        }
-    };
+    let (week, month) = read.map_err(Notice::not_done("Feedback", "read the counts"))?;
     let engine = ctx.data().engine();
     let text = render(&week, &month, |id| {
         engine
@@ -83,7 +72,7 @@ pub async fn stats(ctx: Context<'_>) -> Result<(), Error> {
             .topic(id)
             .map_or(id.to_string(), |t| t.title.clone())
     });
-    super::note(ctx, "Feedback", &text).await
+    Ok(respond::note(ctx, "Feedback", &text).await?)
 }
 
 #[cfg(test)]

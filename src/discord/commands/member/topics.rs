@@ -1,6 +1,6 @@
 //! `/topics`
 
-use crate::discord::{render, Context, Error};
+use crate::discord::{render, respond, Context, Error};
 use crate::reply::{self, Surface};
 
 /// List every topic with a one-line summary.
@@ -8,7 +8,7 @@ use crate::reply::{self, Surface};
 pub async fn topics(ctx: Context<'_>) -> Result<(), Error> {
     let engine = ctx.data().engine();
     let reply = reply::topic_list(engine.library(), Surface::Discord);
-    super::send(ctx, render::command_replies(&reply, true)).await?;
-    super::log_answer(ctx, "topics", "-", true);
+    respond::send_pages(ctx, render::command_replies(&reply, true)).await?;
+    super::super::log_answer(ctx, "topics", "-", true);
     Ok(())
 }

@@ -4,13 +4,14 @@
 use serenity::all::{ChannelId, MessageId};
 use tracing::{info, warn};
 
-use crate::discord::{permissions, Context, Error};
+use crate::discord::{checks, respond, Context, Error, Notice};
 
 /// Unpin a channel's topic guidance.
 #[poise::command(
     slash_command,
     guild_only,
-    default_member_permissions = "MANAGE_MESSAGES"
+    default_member_permissions = "MANAGE_MESSAGES",
+    check = "checks::moderator"
 )]
 pub async fn unpin(
     ctx: Context<'_>,
@@ -18,35 +19,22 @@ pub async fn unpin(
     #[channel_types("Text")]
     channel: Option<ChannelId>,
 ) -> Result<(), Error> {
-    if !permissions::require_moderator(ctx).await? {
-        return Ok(());
-    }
     let data = ctx.data();
-    let guild = ctx.guild_id().expect("moderators are in a guild");
+    let guild = checks::guild(ctx)?;
     let channel = channel.unwrap_or(ctx.channel_id());
     let channel_id = channel.get();
-    let pin = match data.db(move |s| s.pin(channel_id)).await {
-        Ok(pin) => pin.filter(|p| p.guild_id == guild.get()),
-        Err(e) => {
-            warn!(channel = %channel, error = %e, "/unpin: could not read");
-            let text = super::not_done("read the pins", &e);
-            return super::note(ctx, "Could not unpin", &text).await;
-        }
-    };
-    let Some(pin) = pin else {
+    let pin = data.db(move |s| s.pin(channel_id)).await;
+    let pin = pin.map_err(Notice::not_done("Could not unpin", "read the pins"))?;
+    let Some(pin) = pin.filter(|p| p.guild_id == guild.get()) else {
         let text = format!("No topic is pinned in <#{channel}>. Nothing was changed.");
-        return super::note(ctx, "Nothing to unpin", &text).await;
+        return Err(Notice::unchanged("Nothing to unpin", text).into());
     };
     crate::discord::respond::defer_ephemeral(ctx).await?;
     let message_id = pin.message_id;
     let removed = data
         .db(move |s| s.remove_pin_of_message(channel_id, message_id))
         .await;
-    if let Err(e) = removed {
-        warn!(channel = %channel, error = %e, "/unpin: could not remove the record");
-        let text = super::not_done("remove the pin", &e);
-        return super::note(ctx, "Could not unpin", &text).await;
-    }
+    removed.map_err(Notice::not_done("Could not unpin", "remove the pin"))?;
     let engine = data.engine();
     let title = engine
         .library()
@@ -70,5 +58,5 @@ pub async fn unpin(
         topic = %pin.topic,
         "topic unpinned"
     );
-    super::note(ctx, "Unpinned", &text).await
+    Ok(respond::note(ctx, "Unpinned", &text).await?)
 }

@@ -6,14 +6,15 @@
 
 use tracing::{error, info};
 
-use crate::discord::{permissions, Context, Error};
+use crate::discord::{checks, respond, Context, Error, Notice};
 
 /// Reload the bot's content (operators).
-#[poise::command(slash_command, default_member_permissions = "ADMINISTRATOR")]
+#[poise::command(
+    slash_command,
+    default_member_permissions = "ADMINISTRATOR",
+    check = "checks::operator"
+)]
 pub async fn reload(ctx: Context<'_>) -> Result<(), Error> {
-    if !permissions::require_operator(ctx).await? {
-        return Ok(());
-    }
     match ctx.data().live.reload() {
         Ok(done) => {
             info!(user = %ctx.author().id, topics = done.topics, "content reloaded");
@@ -23,7 +24,7 @@ pub async fn reload(ctx: Context<'_>) -> Result<(), Error> {
                 done.topics,
                 done.responses_dir.display()
             );
-            super::note(ctx, "Reloaded", &text).await
+            Ok(respond::note(ctx, "Reloaded", &text).await?)
         }
         Err(e) => {
             error!(user = %ctx.author().id, error = %e, "reload failed; the old content stays live");
@@ -31,7 +32,7 @@ pub async fn reload(ctx: Context<'_>) -> Result<(), Error> {
                 "The reload failed, so the old content stays live. Fix this and try again:\n`{}`",
                 e.to_string().replace('`', "'")
             );
-            super::note(ctx, "Reload failed", &text).await
+            Err(Notice::unchanged("Reload failed", text).into())
         }
     }
 }

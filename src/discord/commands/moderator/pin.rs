@@ -10,7 +10,7 @@ use serenity::all::{ChannelId, Http, MessageId};
 use tracing::{info, warn};
 
 use crate::content::Library;
-use crate::discord::{permissions, render, Context, Error};
+use crate::discord::{checks, render, respond, Context, Error, Notice};
 use crate::reply;
 use crate::store::{self, Pin};
 
@@ -22,32 +22,27 @@ intent, which this bot does not request. Its operator can set `message_content =
 #[poise::command(
     slash_command,
     guild_only,
-    default_member_permissions = "MANAGE_MESSAGES"
+    default_member_permissions = "MANAGE_MESSAGES",
+    check = "checks::moderator"
 )]
 pub async fn pin(
     ctx: Context<'_>,
     #[description = "The topic to pin"]
-    #[autocomplete = "super::topic::autocomplete_topic"]
+    #[autocomplete = "crate::discord::commands::member::topic::autocomplete_topic"]
     topic: String,
     #[description = "The channel (default: this one)"]
     #[channel_types("Text")]
     channel: Option<ChannelId>,
 ) -> Result<(), Error> {
-    if !permissions::require_moderator(ctx).await? {
-        return Ok(());
-    }
     let data = ctx.data();
     let engine = data.engine();
     let library = engine.library();
-    let Some(topic) = super::topic::find(library, &topic) else {
-        return super::note(
-            ctx,
-            "Unknown topic",
-            "Sorry, I couldn't find that topic; `/topics` lists them all. Nothing was changed.",
-        )
-        .await;
+    let Some(topic) = library.find_topic(&topic) else {
+        let text =
+            "Sorry, I couldn't find that topic; `/topics` lists them all. Nothing was changed.";
+        return Err(Notice::unchanged("Unknown topic", text).into());
     };
-    let guild = ctx.guild_id().expect("moderators are in a guild");
+    let guild = checks::guild(ctx)?;
     let channel = channel.unwrap_or(ctx.channel_id());
     crate::discord::respond::defer_ephemeral(ctx).await?;
     let http = &ctx.serenity_context().http;
@@ -58,7 +53,7 @@ pub async fn pin(
         Err(problem) => {
             warn!(guild = %guild, channel = %channel, problem, "/pin: could not post or pin");
             let text = format!("{problem} Nothing was changed.");
-            return super::note(ctx, "Could not pin", &text).await;
+            return Err(Notice::unchanged("Could not pin", text).into());
         }
     };
     let first = posted[0];
@@ -74,13 +69,11 @@ pub async fn pin(
     let old = match data.db(move |s| s.put_pin(&saved)).await {
         Ok(old) => old,
         Err(e) => {
-            warn!(guild = %guild, channel = %channel, error = %e, "/pin: could not save");
             take_down(http, channel, &posted, true).await;
-            let text = format!(
-                "{} (I took the guidance message down again.)",
-                super::not_done("save the pin", &e)
-            );
-            return super::note(ctx, "Could not pin", &text).await;
+            let notice = Notice::not_done("Could not pin", "save the pin")(e);
+            return Err(notice
+                .undone("I took the guidance message down again.")
+                .into());
         }
     };
     let mut text = format!("Pinned **{}** in <#{channel}>.", topic.title);
@@ -99,7 +92,7 @@ pub async fn pin(
         message_id = %first,
         "topic pinned"
     );
-    super::note(ctx, "Pinned", &text).await
+    Ok(respond::note(ctx, "Pinned", &text).await?)
 }
 
 /// Posts `guidance` in `channel` and pins its first message; on failure,
