@@ -2,7 +2,6 @@
 //! cooldowns, the store and its in-memory state), with the offloads that
 //! keep the async workers free: classification and store calls.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -14,6 +13,7 @@ use super::intents;
 use crate::classify::{Classification, CrisisTier};
 use crate::config::DiscordConfig;
 use crate::live::LiveEngine;
+use crate::policy::expiring::Expiring;
 use crate::policy::{limiter, CrisisFacts};
 use crate::regions::RegionHints;
 use crate::reply::{Reader, Reply, Surface};
@@ -41,7 +41,7 @@ pub struct Data {
     pub owners: Vec<UserId>,
     /// Feedback presses already counted, per (message, member, kind), so a
     /// member cannot inflate a count; in memory only, expiring.
-    feedback_seen: Mutex<HashMap<(u64, u64, u8), Instant>>,
+    feedback_seen: Mutex<Expiring<FeedbackPress>>,
     /// Permits for store calls in flight (see [`Data::db`]).
     db_slots: tokio::sync::Semaphore,
     /// Permits for semantic-stage classifications in flight (see [`Data::answer`]).
@@ -59,6 +59,14 @@ const DB_CALLS_IN_FLIGHT: usize = 2;
 
 /// How long a feedback press is remembered for de-duplication.
 const FEEDBACK_MEMORY: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// One member's press of one kind of feedback button on one reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FeedbackPress {
+    pub message: u64,
+    pub user: u64,
+    pub kind: u8,
+}
 
 /// Who asked, for the order of crisis lines: the interaction's locale
 /// (none for gateway messages) and the server, if any.
@@ -78,7 +86,7 @@ impl Data {
             state,
             message_content: intents(config).contains(GatewayIntents::MESSAGE_CONTENT),
             owners: Vec::new(),
-            feedback_seen: Mutex::new(HashMap::new()),
+            feedback_seen: Mutex::new(Expiring::default()),
             db_slots: tokio::sync::Semaphore::new(DB_CALLS_IN_FLIGHT),
             model_slots: tokio::sync::Semaphore::new(MODEL_CALLS_IN_FLIGHT),
         }
@@ -182,28 +190,18 @@ impl Data {
 
     /// Forgets a feedback press whose count could not be saved, so the
     /// member may press again.
-    pub fn forget_feedback(&self, message: u64, user: u64, kind: u8) {
-        let mut seen = self.feedback_seen.lock().unwrap_or_else(|e| e.into_inner());
-        seen.remove(&(message, user, kind));
+    pub fn forget_feedback(&self, press: FeedbackPress) {
+        self.feedback_seen().remove(&press);
     }
 
     /// Records a feedback press; false if this member already pressed this
-    /// kind of button on this message.
-    pub fn first_feedback(&self, message: u64, user: u64, kind: u8) -> bool {
-        let now = Instant::now();
-        let mut seen = self.feedback_seen.lock().unwrap_or_else(|e| e.into_inner());
-        if seen.len() >= limiter::MAX_ENTRIES {
-            seen.retain(|_, t| now.saturating_duration_since(*t) < FEEDBACK_MEMORY);
-            if seen.len() >= limiter::MAX_ENTRIES {
-                seen.clear();
-            }
-        }
-        match seen.get(&(message, user, kind)) {
-            Some(t) if now.saturating_duration_since(*t) < FEEDBACK_MEMORY => false,
-            _ => {
-                seen.insert((message, user, kind), now);
-                true
-            }
-        }
+    /// kind of button on this message within a day.
+    pub fn first_feedback(&self, press: FeedbackPress) -> bool {
+        self.feedback_seen()
+            .first(press, Instant::now(), FEEDBACK_MEMORY)
+    }
+
+    fn feedback_seen(&self) -> std::sync::MutexGuard<'_, Expiring<FeedbackPress>> {
+        self.feedback_seen.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

@@ -41,7 +41,7 @@ mod token;
 
 pub use checks::PermissionLevel;
 pub use client::{build_client, build_client_with, intents, open_store};
-pub use data::{Asker, Data};
+pub use data::{Asker, Data, FeedbackPress};
 pub use errors::gateway_end_error;
 pub use notice::{Notice, GUILD_ONLY, NOT_AN_OPERATOR, NOT_A_MODERATOR};
 pub use run::{reload_on_hangup, run, run_blocking, shutdown_on_signal};

@@ -2,17 +2,19 @@
 //! what, and when.
 //!
 //! Everything is keyed by Discord ids and topic ids only (never message
-//! text) and every entry expires, so memory stays bounded: expired entries
-//! are swept at most once a minute, and a hard cap per table clears the
-//! oldest entries if a flood of distinct users outpaces the sweep.
+//! text) and every entry expires ([`Expiring`]), so memory stays bounded:
+//! expired entries are swept at most once a minute, and a hard cap per
+//! table drops the oldest entries if a flood of distinct users outpaces
+//! the sweep.
 //!
 //! All checks take `now` so they can be tested without waiting.
 
 use std::collections::{HashMap, VecDeque};
-use std::hash::Hash;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use super::expiring::Expiring;
+pub use super::expiring::MAX_ENTRIES;
 use super::Limit;
 use crate::classify::TopicId;
 use crate::config::DiscordConfig;
@@ -24,8 +26,6 @@ const MESSAGE_MEMORY: Duration = Duration::from_secs(15 * 60);
 const CHANNEL_WINDOW: Duration = Duration::from_secs(60);
 /// How often expired entries are swept.
 const SWEEP_EVERY: Duration = Duration::from_secs(60);
-/// Most entries one table may hold; beyond this the oldest half is dropped.
-pub const MAX_ENTRIES: usize = 100_000;
 
 /// Which per-member cooldown a reply is subject to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,49 +65,16 @@ impl Suppressed {
     }
 }
 
-/// A map of key → expiry instant.
-#[derive(Debug)]
-struct Expiring<K> {
-    until: HashMap<K, Instant>,
-}
-
-impl<K: Eq + Hash + Copy> Expiring<K> {
-    fn new() -> Self {
-        Self {
-            until: HashMap::new(),
-        }
-    }
-
-    fn active(&self, key: &K, now: Instant) -> bool {
-        self.until.get(key).is_some_and(|t| *t > now)
-    }
-
-    fn set(&mut self, key: K, now: Instant, ttl: Duration) {
-        if self.until.len() >= MAX_ENTRIES {
-            self.sweep(now);
-        }
-        if self.until.len() >= MAX_ENTRIES {
-            // Still full of live entries: drop the half that expires first.
-            let mut times: Vec<Instant> = self.until.values().copied().collect();
-            times.sort_unstable();
-            let cut = times[times.len() / 2];
-            self.until.retain(|_, t| *t > cut);
-        }
-        self.until.insert(key, now + ttl);
-    }
-
-    fn sweep(&mut self, now: Instant) {
-        self.until.retain(|_, t| *t > now);
-    }
-
-    fn len(&self) -> usize {
-        self.until.len()
-    }
+/// A member's cooldown on one topic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct TopicKey {
+    user: u64,
+    topic: TopicId,
 }
 
 #[derive(Debug)]
 struct Inner {
-    topic: Expiring<(u64, TopicId)>,
+    topic: Expiring<TopicKey>,
     crisis: Expiring<u64>,
     alert: Expiring<u64>,
     help: Expiring<u64>,
@@ -174,11 +141,11 @@ impl Cooldowns {
             help_ttl: minutes(config.help_cooldown_minutes),
             channel_per_minute: config.channel_replies_per_minute.max(1) as usize,
             inner: Mutex::new(Inner {
-                topic: Expiring::new(),
-                crisis: Expiring::new(),
-                alert: Expiring::new(),
-                help: Expiring::new(),
-                messages: Expiring::new(),
+                topic: Expiring::default(),
+                crisis: Expiring::default(),
+                alert: Expiring::default(),
+                help: Expiring::default(),
+                messages: Expiring::default(),
                 channels: HashMap::new(),
                 last_sweep: None,
             }),
@@ -198,12 +165,7 @@ impl Cooldowns {
             inner.help.sweep(now);
             inner.messages.sweep(now);
             inner.channels.retain(|_, sent| {
-                while sent
-                    .front()
-                    .is_some_and(|t| now.saturating_duration_since(*t) >= CHANNEL_WINDOW)
-                {
-                    sent.pop_front();
-                }
+                drop_outside_window(sent, now);
                 !sent.is_empty()
             });
         }
@@ -214,12 +176,7 @@ impl Cooldowns {
     fn channel_full(&self, inner: &mut Inner, channel: u64, now: Instant) -> bool {
         match inner.channels.get_mut(&channel) {
             Some(sent) => {
-                while sent
-                    .front()
-                    .is_some_and(|t| now.saturating_duration_since(*t) >= CHANNEL_WINDOW)
-                {
-                    sent.pop_front();
-                }
+                drop_outside_window(sent, now);
                 sent.len() >= self.channel_per_minute
             }
             None => false,
@@ -269,7 +226,7 @@ impl Cooldowns {
         }
         inner.messages.set(message, now, MESSAGE_MEMORY);
         match (gate, topic_ttl) {
-            (Gate::Topic(t), Some(ttl)) => inner.topic.set((user, t), now, ttl),
+            (Gate::Topic(topic), Some(ttl)) => inner.topic.set(TopicKey { user, topic }, now, ttl),
             _ => self.record_gate(&mut inner, user, gate, now),
         }
         self.record_channel(&mut inner, channel, now);
@@ -308,7 +265,9 @@ impl Cooldowns {
         now: Instant,
     ) -> Result<(), Suppressed> {
         match gate {
-            Gate::Topic(t) if inner.topic.active(&(user, t), now) => Err(Suppressed::TopicCooldown),
+            Gate::Topic(topic) if inner.topic.active(&TopicKey { user, topic }, now) => {
+                Err(Suppressed::TopicCooldown)
+            }
             Gate::Help if inner.help.active(&user, now) => Err(Suppressed::HelpCooldown),
             _ => Ok(()),
         }
@@ -316,7 +275,9 @@ impl Cooldowns {
 
     fn record_gate(&self, inner: &mut Inner, user: u64, gate: Gate, now: Instant) {
         match gate {
-            Gate::Topic(t) => inner.topic.set((user, t), now, self.topic_ttl),
+            Gate::Topic(topic) => inner
+                .topic
+                .set(TopicKey { user, topic }, now, self.topic_ttl),
             Gate::Help => inner.help.set(user, now, self.help_ttl),
             Gate::Plain => {}
         }
@@ -358,6 +319,16 @@ impl Cooldowns {
             messages: inner.messages.len(),
             channels: inner.channels.len(),
         }
+    }
+}
+
+/// Drops a channel's send times that fell out of the rate-limit window.
+fn drop_outside_window(sent: &mut VecDeque<Instant>, now: Instant) {
+    while sent
+        .front()
+        .is_some_and(|t| now.saturating_duration_since(*t) >= CHANNEL_WINDOW)
+    {
+        sent.pop_front();
     }
 }
 
@@ -492,16 +463,5 @@ mod tests {
             (s.topic, s.channels, s.crisis, s.help, s.messages),
             (0, 0, 0, 0, 1)
         );
-    }
-
-    #[test]
-    fn hard_cap_drops_oldest() {
-        let mut e: Expiring<u64> = Expiring::new();
-        let t0 = Instant::now();
-        for i in 0..(MAX_ENTRIES as u64 + 10) {
-            e.set(i, t0 + Duration::from_millis(i), MIN);
-        }
-        assert!(e.len() <= MAX_ENTRIES);
-        assert!(e.active(&(MAX_ENTRIES as u64 + 9), t0));
     }
 }

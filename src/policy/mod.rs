@@ -31,6 +31,7 @@
 //!
 //! Both tables are unit tests below.
 
+pub mod expiring;
 pub mod limiter;
 
 use std::time::Duration;

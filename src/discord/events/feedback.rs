@@ -16,7 +16,7 @@ use tracing::{info, warn};
 use super::super::checks;
 use super::super::render::{self, Feedback};
 use super::super::respond;
-use super::super::{Error, FrameworkContext};
+use super::super::{Error, FeedbackPress, FrameworkContext};
 use crate::reply;
 use crate::store::Count;
 
@@ -56,7 +56,12 @@ pub async fn handle(fw: FrameworkContext<'_>, press: &ComponentInteraction) -> R
     let (title, text, outcome) = match feedback {
         None => ("Unknown button", FORGED, "forged"),
         Some(f @ (Feedback::Helpful(topic) | Feedback::NotAsked(topic))) => {
-            if !data.first_feedback(press.message.id.get(), press.user.id.get(), f.kind()) {
+            let pressed = FeedbackPress {
+                message: press.message.id.get(),
+                user: press.user.id.get(),
+                kind: f.kind(),
+            };
+            if !data.first_feedback(pressed) {
                 ("Feedback", ALREADY, "repeat")
             } else {
                 let (what, text): (&'static [Count], _) = match f {
@@ -68,7 +73,7 @@ pub async fn handle(fw: FrameworkContext<'_>, press: &ComponentInteraction) -> R
                     Err(e) => {
                         warn!(error = %e, "could not count feedback");
                         // Not counted: the member may press again.
-                        data.forget_feedback(press.message.id.get(), press.user.id.get(), f.kind());
+                        data.forget_feedback(pressed);
                         ("Feedback", text, "not-counted")
                     }
                 }

@@ -14,9 +14,9 @@ use tracing::{debug, info, info_span, warn, Instrument};
 
 use super::super::alert::{self, AlertSource};
 use super::super::{render, Asker, Data, Error, FrameworkContext};
-use crate::classify::{Classification, CrisisTier};
+use crate::classify::Classification;
 use crate::policy::limiter::MessageIds;
-use crate::policy::{self, Answer, CrisisFacts, Decision, MessageFacts, ServerPolicy};
+use crate::policy::{self, Answer, CrisisFacts, Decision, Limit, MessageFacts, ServerPolicy};
 use crate::reply::{self, Reply};
 use crate::store::Count;
 
@@ -153,7 +153,8 @@ async fn act(
         user: msg.author.id.get(),
         channel: msg.channel_id.get(),
     };
-    let crisis = CrisisFacts::tier_of(c) != CrisisTier::Calm;
+    // Crisis replies are not counted as topic replies.
+    let crisis = limit == Limit::Crisis;
     let replied = match data.cooldowns.admit(limit, ids, Instant::now()) {
         Err(why) => {
             info!(
