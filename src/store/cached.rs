@@ -198,79 +198,15 @@ impl Store for CachedStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Guarded;
     use crate::store::{SqliteStore, StoreError, WatchAction};
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-    /// A store that counts the calls reaching it, and can be made to fail.
-    struct Counting {
-        inner: SqliteStore,
+    /// The calls that reached the store, and whether they fail.
+    #[derive(Default)]
+    struct Probe {
         calls: AtomicUsize,
-        fail: std::sync::atomic::AtomicBool,
-    }
-
-    impl Counting {
-        fn call(&self) -> StoreResult<()> {
-            self.calls.fetch_add(1, Ordering::SeqCst);
-            match self.fail.load(Ordering::SeqCst) {
-                true => Err(StoreError::failed("down")),
-                false => Ok(()),
-            }
-        }
-    }
-
-    impl Store for Counting {
-        fn put_pin(&self, pin: &Pin) -> StoreResult<Option<Pin>> {
-            self.call()?;
-            self.inner.put_pin(pin)
-        }
-        fn pin(&self, c: u64) -> StoreResult<Option<Pin>> {
-            self.call()?;
-            self.inner.pin(c)
-        }
-        fn remove_pin(&self, c: u64) -> StoreResult<Option<Pin>> {
-            self.call()?;
-            self.inner.remove_pin(c)
-        }
-        fn remove_pin_of_message(&self, c: u64, m: u64) -> StoreResult<Option<Pin>> {
-            self.call()?;
-            self.inner.remove_pin_of_message(c, m)
-        }
-        fn pins(&self, g: u64) -> StoreResult<Vec<Pin>> {
-            self.call()?;
-            self.inner.pins(g)
-        }
-        fn remove_guild(&self, g: u64) -> StoreResult<usize> {
-            self.call()?;
-            self.inner.remove_guild(g)
-        }
-        fn settings(&self, g: u64) -> StoreResult<GuildSettings> {
-            self.call()?;
-            self.inner.settings(g)
-        }
-        fn snapshot(&self) -> StoreResult<PolicySnapshot> {
-            self.call()?;
-            self.inner.snapshot()
-        }
-        fn put_settings(&self, g: u64, s: &GuildSettings) -> StoreResult<()> {
-            self.call()?;
-            self.inner.put_settings(g, s)
-        }
-        fn opted_out(&self, u: u64) -> StoreResult<bool> {
-            self.call()?;
-            self.inner.opted_out(u)
-        }
-        fn set_opted_out(&self, u: u64, out: bool) -> StoreResult<bool> {
-            self.call()?;
-            self.inner.set_opted_out(u, out)
-        }
-        fn count(&self, g: u64, t: &str, w: Count, at: i64) -> StoreResult<()> {
-            self.call()?;
-            self.inner.count(g, t, w, at)
-        }
-        fn stats(&self, g: u64, since: i64) -> StoreResult<Vec<TopicStats>> {
-            self.call()?;
-            self.inner.stats(g, since)
-        }
+        fail: AtomicBool,
     }
 
     fn pin(guild: u64, channel: u64) -> Pin {
@@ -284,7 +220,7 @@ mod tests {
         }
     }
 
-    fn setup(dir: &tempfile::TempDir) -> (Arc<Counting>, CachedStore) {
+    fn setup(dir: &tempfile::TempDir) -> (Arc<Probe>, CachedStore) {
         let sqlite = SqliteStore::open(&dir.path().join("bot.db")).unwrap();
         sqlite.put_pin(&pin(1, 10)).unwrap();
         let quiet = GuildSettings {
@@ -294,20 +230,24 @@ mod tests {
         };
         sqlite.put_settings(1, &quiet).unwrap();
         sqlite.set_opted_out(7, true).unwrap();
-        let counting = Arc::new(Counting {
-            inner: sqlite,
-            calls: AtomicUsize::new(0),
-            fail: Default::default(),
+        let probe = Arc::new(Probe::default());
+        let seen = probe.clone();
+        let counting = Guarded::new(sqlite, move |_| {
+            seen.calls.fetch_add(1, Ordering::SeqCst);
+            match seen.fail.load(Ordering::SeqCst) {
+                true => Err(StoreError::failed("down")),
+                false => Ok(()),
+            }
         });
-        let cached = CachedStore::load(counting.clone()).unwrap();
-        (counting, cached)
+        let cached = CachedStore::load(Arc::new(counting)).unwrap();
+        (probe, cached)
     }
 
     #[test]
     fn policy_reads_come_from_memory_after_one_load() {
         let dir = tempfile::tempdir().unwrap();
-        let (counting, cached) = setup(&dir);
-        assert_eq!(counting.calls.load(Ordering::SeqCst), 1, "one snapshot");
+        let (probe, cached) = setup(&dir);
+        assert_eq!(probe.calls.load(Ordering::SeqCst), 1, "one snapshot");
         for _ in 0..1000 {
             assert_eq!(cached.pin_of(10).map(|p| p.topic), Some("gifts".into()));
             assert_eq!(cached.pin_of(11), None);
@@ -316,13 +256,13 @@ mod tests {
             assert!(cached.is_opted_out(7) && !cached.is_opted_out(8));
             assert_eq!(cached.pins(1).unwrap().len(), 1);
         }
-        assert_eq!(counting.calls.load(Ordering::SeqCst), 1, "no call per read");
+        assert_eq!(probe.calls.load(Ordering::SeqCst), 1, "no call per read");
     }
 
     #[test]
     fn writes_reach_the_store_and_memory_together() {
         let dir = tempfile::tempdir().unwrap();
-        let (counting, cached) = setup(&dir);
+        let (_, cached) = setup(&dir);
         cached.put_pin(&pin(1, 11)).unwrap();
         assert!(cached.set_opted_out(8, true).unwrap());
         assert!(cached.set_opted_out(7, false).unwrap());
@@ -335,7 +275,8 @@ mod tests {
         assert!(cached.pin_of(11).is_some());
         assert!(cached.is_opted_out(8) && !cached.is_opted_out(7));
         // What is in memory is what a fresh load from disk reads.
-        let reloaded = CachedStore::load(counting.clone()).unwrap();
+        let sqlite = SqliteStore::open(&dir.path().join("bot.db")).unwrap();
+        let reloaded = CachedStore::load(Arc::new(sqlite)).unwrap();
         assert_eq!(reloaded.pins(1).unwrap(), cached.pins(1).unwrap());
         assert!(reloaded.is_opted_out(8) && !reloaded.is_opted_out(7));
         assert_eq!(cached.remove_guild(1).unwrap(), 2);
@@ -345,8 +286,8 @@ mod tests {
     #[test]
     fn a_failed_write_changes_nothing_in_memory() {
         let dir = tempfile::tempdir().unwrap();
-        let (counting, cached) = setup(&dir);
-        counting.fail.store(true, Ordering::SeqCst);
+        let (probe, cached) = setup(&dir);
+        probe.fail.store(true, Ordering::SeqCst);
         assert!(cached.put_pin(&pin(1, 12)).is_err());
         assert!(cached.set_opted_out(7, false).is_err());
         assert!(cached.remove_pin(10).is_err());

@@ -17,6 +17,7 @@
 //! Every write is one transaction: it lands whole or not at all.
 
 pub mod cached;
+pub mod guarded;
 pub mod sqlite;
 
 use std::path::Path;
@@ -24,6 +25,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use cached::CachedStore;
+pub use guarded::Guarded;
 pub use sqlite::SqliteStore;
 
 /// A channel pinned to a topic by a moderator.

@@ -412,24 +412,7 @@ async fn callback_of(bot: &TestBot, spec: &InteractionSpec, autocomplete: bool) 
     } else {
         payloads::slash_command(spec)
     };
-    bot.fake.dispatch("INTERACTION_CREATE", payload).await;
-    let cb = bot.callback(spec.id, &spec.token).await;
-    if cb.body["type"] == 5 {
-        let path = format!("/webhooks/{}/{}", FakeDiscord::APPLICATION_ID, spec.token);
-        return bot
-            .fake
-            .wait_for_request(|r| r.is("POST", &path), WAIT)
-            .await;
-    }
-    cb
-}
-
-fn is_ephemeral(r: &Recorded) -> bool {
-    let f = r.body["flags"]
-        .as_u64()
-        .or_else(|| r.body["data"]["flags"].as_u64())
-        .unwrap_or(0);
-    f & EPHEMERAL == EPHEMERAL
+    interaction_answer(&bot.fake, spec, payload).await
 }
 
 /// A 10,000-character autocomplete query (on /topic and /pin) gets a valid,

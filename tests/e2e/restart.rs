@@ -60,15 +60,7 @@ async fn connected(fake: &FakeDiscord, n: usize, mark: usize) {
 
 /// A slash command; returns the callback, or the follow-up after a defer.
 async fn command(fake: &FakeDiscord, spec: &InteractionSpec) -> Recorded {
-    fake.dispatch("INTERACTION_CREATE", payloads::slash_command(spec))
-        .await;
-    let path = format!("/interactions/{}/{}/callback", spec.id, spec.token);
-    let cb = fake.wait_for_request(|r| r.is("POST", &path), WAIT).await;
-    if cb.body["type"] == 5 {
-        let path = format!("/webhooks/{}/{}", FakeDiscord::APPLICATION_ID, spec.token);
-        return fake.wait_for_request(|r| r.is("POST", &path), WAIT).await;
-    }
-    cb
+    interaction_answer(fake, spec, payloads::slash_command(spec)).await
 }
 
 async fn post_in(fake: &FakeDiscord, mark: usize, channel: u64) -> Recorded {

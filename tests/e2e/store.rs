@@ -11,29 +11,11 @@ use crate::fake_discord::payloads::{self, perms, ComponentSpec, InteractionSpec,
 use crate::fake_discord::{FakeDiscord, Recorded};
 use boundary_bot::classify::Outcome;
 use boundary_bot::reply;
-use boundary_bot::store::{
-    Count, GuildSettings, Pin, SqliteStore, Store, StoreError, StoreResult, TopicStats,
-};
+use boundary_bot::store::{Guarded, GuildSettings, SqliteStore, Store, StoreError};
+
 use serde_json::{json, Value};
 
 // ----- helpers ------------------------------------------------------------------------
-
-/// Dispatches a slash command and returns what the member saw: the
-/// callback, or after a deferred callback (type 5) the follow-up.
-async fn command(bot: &TestBot, spec: &InteractionSpec) -> Recorded {
-    bot.fake
-        .dispatch("INTERACTION_CREATE", payloads::slash_command(spec))
-        .await;
-    let cb = bot.callback(spec.id, &spec.token).await;
-    if cb.body["type"] == 5 {
-        let path = format!("/webhooks/{}/{}", FakeDiscord::APPLICATION_ID, spec.token);
-        return bot
-            .fake
-            .wait_for_request(|r| r.is("POST", &path), WAIT)
-            .await;
-    }
-    cb
-}
 
 fn moderator(name: &str) -> InteractionSpec {
     InteractionSpec::guild(name).permissions(perms::MODERATOR)
@@ -65,14 +47,6 @@ fn db_pins(path: &Path) -> Vec<(u64, String, u64)> {
 
 fn db_path(bot: &TestBot) -> std::path::PathBuf {
     bot.config.storage.path.clone()
-}
-
-fn is_ephemeral(r: &Recorded) -> bool {
-    let f = r.body["flags"]
-        .as_u64()
-        .or_else(|| r.body["data"]["flags"].as_u64())
-        .unwrap_or(0);
-    f & EPHEMERAL == EPHEMERAL
 }
 
 /// The id of the message a POST created.
@@ -127,7 +101,7 @@ async fn pin_unpin_and_repin_with_the_rest_calls() {
     spec.resolved = json!({"channels": {AUTO_CHANNEL.to_string(): {
         "id": AUTO_CHANNEL.to_string(), "type": 0, "name": "ask-here",
         "permissions": perms::EVERYONE.to_string()}}});
-    let done = command(&bot, &spec).await;
+    let done = bot.command(&spec).await;
     assert!(is_ephemeral(&done));
     assert!(
         done.visible_text().contains("Pinned **"),
@@ -150,7 +124,7 @@ async fn pin_unpin_and_repin_with_the_rest_calls() {
     // Re-pin the same channel with another topic: new message pinned, the
     // old one unpinned, one record.
     let mark = bot.fake.request_mark();
-    let done = command(&bot, &pin_spec("letters", AUTO_CHANNEL)).await;
+    let done = bot.command(&pin_spec("letters", AUTO_CHANNEL)).await;
     assert!(
         done.visible_text().contains("replaces"),
         "{}",
@@ -173,14 +147,14 @@ async fn pin_unpin_and_repin_with_the_rest_calls() {
     );
 
     // /pins lists it with a channel link.
-    let list = command(&bot, &moderator("pins")).await;
+    let list = bot.command(&moderator("pins")).await;
     let text = list.visible_text();
     assert!(text.contains(&format!("<#{AUTO_CHANNEL}>")), "{text}");
     assert!(text.contains("`letters`"), "{text}");
 
     // /unpin: the message unpinned, the record gone, and it says what.
     let mark = bot.fake.request_mark();
-    let done = command(&bot, &moderator("unpin").channel(AUTO_CHANNEL)).await;
+    let done = bot.command(&moderator("unpin").channel(AUTO_CHANNEL)).await;
     let title = bot.engine.library().topic("letters").unwrap().title.clone();
     assert!(
         done.visible_text()
@@ -201,7 +175,7 @@ async fn pin_unpin_and_repin_with_the_rest_calls() {
 
     // /unpin again: nothing to unpin, nothing changes.
     let mark = bot.fake.request_mark();
-    let done = command(&bot, &moderator("unpin").channel(AUTO_CHANNEL)).await;
+    let done = bot.command(&moderator("unpin").channel(AUTO_CHANNEL)).await;
     assert!(done.visible_text().contains("No topic is pinned"));
     assert_eq!(
         bot.count_after(mark, |r| r.is_under("DELETE", "/channels/"))
@@ -244,7 +218,7 @@ async fn members_without_rights_are_refused_and_nothing_changes() {
     ] {
         let mut spec = InteractionSpec::guild(name).permissions(perms::MEMBER);
         spec.options = options;
-        let r = command(&bot, &spec).await;
+        let r = bot.command(&spec).await;
         assert_eq!(r.body["type"], 4, "answered at once: {}", r.summary());
         assert!(is_ephemeral(&r));
         assert!(
@@ -255,7 +229,9 @@ async fn members_without_rights_are_refused_and_nothing_changes() {
     }
     // A moderator command sent from a direct message: told where it works.
     for name in ["pins", "stats"] {
-        let dm = command(&bot, &InteractionSpec::guild(name).in_guild(None)).await;
+        let dm = bot
+            .command(&InteractionSpec::guild(name).in_guild(None))
+            .await;
         assert!(is_ephemeral(&dm), "{name} in a DM: {}", dm.summary());
         assert!(
             dm.visible_text().contains("works in a server channel"),
@@ -263,19 +239,15 @@ async fn members_without_rights_are_refused_and_nothing_changes() {
             dm.summary()
         );
     }
-    let reload = command(
-        &bot,
-        &InteractionSpec::guild("reload").permissions(perms::MEMBER),
-    )
-    .await;
+    let reload = bot
+        .command(&InteractionSpec::guild("reload").permissions(perms::MEMBER))
+        .await;
     assert!(reload.visible_text().contains("only the bot's owner"));
     // Manage Messages is not enough for /reload: it needs an administrator
     // of the home server (or the application's owner).
-    let reload = command(
-        &bot,
-        &InteractionSpec::guild("reload").permissions(perms::MODERATOR),
-    )
-    .await;
+    let reload = bot
+        .command(&InteractionSpec::guild("reload").permissions(perms::MODERATOR))
+        .await;
     assert!(reload.visible_text().contains("only the bot's owner"));
     // Nothing was posted, pinned or stored.
     let changed = bot
@@ -294,7 +266,7 @@ async fn members_without_rights_are_refused_and_nothing_changes() {
     // A member with a moderator role (no Manage Messages) may pin.
     let mut spec = pin_spec("gifts", payloads::CHANNEL_ID).permissions(perms::MEMBER);
     spec.member_roles = vec![MOD_ROLE];
-    let done = command(&bot, &spec).await;
+    let done = bot.command(&spec).await;
     assert!(done.visible_text().contains("Pinned"), "{}", done.summary());
     assert_eq!(db_pins(&db_path(&bot)).len(), 1);
     bot.shutdown().await;
@@ -310,7 +282,7 @@ async fn members_without_rights_are_refused_and_nothing_changes() {
 async fn a_pinned_channel_favours_its_topic() {
     let bot = TestBot::start(|c| c.discord.message_content = true).await;
     let (unsure, leaning) = unsure_and_its_topic(&bot);
-    command(&bot, &pin_spec(leaning, payloads::CHANNEL_ID)).await;
+    bot.command(&pin_spec(leaning, payloads::CHANNEL_ID)).await;
 
     // Favoured: below the threshold, yet answered with the pinned topic.
     let mark = bot.fake.request_mark();
@@ -466,7 +438,7 @@ async fn feedback_buttons_update_counts_and_stats_show_them() {
     assert!(of(&dym_topic).did_you_mean >= 1);
 
     // /stats shows it.
-    let s = command(&bot, &moderator("stats")).await;
+    let s = bot.command(&moderator("stats")).await;
     let shown = s.visible_text();
     let title = &bot.engine.library().topic(topic).unwrap().title;
     assert!(
@@ -512,7 +484,7 @@ async fn opt_out_and_back_in() {
     })
     .await;
     let texts = topic_texts(&bot.engine);
-    let r = command(&bot, &InteractionSpec::guild("optout")).await;
+    let r = bot.command(&InteractionSpec::guild("optout")).await;
     assert!(is_ephemeral(&r));
     assert!(r.visible_text().contains("won't reply"));
 
@@ -528,7 +500,7 @@ async fn opt_out_and_back_in() {
     bot.post_in(mark, payloads::CHANNEL_ID).await;
     // /ask works.
     let spec = InteractionSpec::guild("ask").option(payloads::opt_string("question", texts[0]));
-    let r = command(&bot, &spec).await;
+    let r = bot.command(&spec).await;
     assert_renders(&r, &bot.expected(texts[0]));
     // Crisis is never suppressed.
     let mark = bot.fake.request_mark();
@@ -537,7 +509,7 @@ async fn opt_out_and_back_in() {
     let r = bot.post_in(mark, AUTO_CHANNEL).await;
     assert_renders(&r, &reply::crisis(bot.engine.library(), Default::default()));
 
-    command(&bot, &InteractionSpec::guild("optin")).await;
+    bot.command(&InteractionSpec::guild("optin")).await;
     let mark = bot.fake.request_mark();
     bot.message(MessageSpec::guild(texts[0]).channel(AUTO_CHANNEL))
         .await;
@@ -556,7 +528,7 @@ async fn settings_auto_reply_off_and_cooldown() {
         "auto-reply",
         vec![payloads::opt_int("state", 1)],
     ));
-    let r = command(&bot, &off).await;
+    let r = bot.command(&off).await;
     assert!(
         r.visible_text().contains("Auto-replies: off"),
         "{}",
@@ -566,7 +538,7 @@ async fn settings_auto_reply_off_and_cooldown() {
         "cooldown",
         vec![payloads::opt_int("minutes", 7)],
     ));
-    let r = command(&bot, &cd).await;
+    let r = bot.command(&cd).await;
     assert!(r.visible_text().contains("7 minutes"), "{}", r.summary());
 
     let mark = bot.fake.request_mark();
@@ -609,7 +581,7 @@ async fn deletion_events_clean_up_records() {
     let settle = || tokio::time::sleep(QUIET);
 
     // MESSAGE_DELETE of another message: kept; of the pinned one: removed.
-    command(&bot, &pin_spec("gifts", payloads::CHANNEL_ID)).await;
+    bot.command(&pin_spec("gifts", payloads::CHANNEL_ID)).await;
     let m = pinned_message(payloads::CHANNEL_ID).unwrap();
     bot.fake
         .dispatch(
@@ -634,7 +606,7 @@ async fn deletion_events_clean_up_records() {
 
     // CHANNEL_PINS_UPDATE while still pinned: kept; after a person unpinned
     // it: the bot checks the pins and removes the record.
-    command(&bot, &pin_spec("gifts", payloads::CHANNEL_ID)).await;
+    bot.command(&pin_spec("gifts", payloads::CHANNEL_ID)).await;
     let m = pinned_message(payloads::CHANNEL_ID).unwrap();
     let pins_path = format!("/channels/{}/pins", payloads::CHANNEL_ID);
     let mark = bot.fake.request_mark();
@@ -668,8 +640,9 @@ async fn deletion_events_clean_up_records() {
     assert_eq!(pinned_message(payloads::CHANNEL_ID), None);
 
     // CHANNEL_DELETE.
-    command(&bot, &pin_spec("gifts", AUTO_CHANNEL)).await;
-    command(&bot, &pin_spec("letters", payloads::CHANNEL_ID)).await;
+    bot.command(&pin_spec("gifts", AUTO_CHANNEL)).await;
+    bot.command(&pin_spec("letters", payloads::CHANNEL_ID))
+        .await;
     assert_eq!(db_pins(&db).len(), 2);
     bot.fake
         .dispatch(
@@ -718,51 +691,6 @@ async fn deletion_events_clean_up_records() {
 
 // ----- failed writes ----------------------------------------------------------------------
 
-/// A store whose pin writes fail (a full disk, say); everything else works.
-struct FailingPins(SqliteStore);
-
-impl Store for FailingPins {
-    fn put_pin(&self, _: &Pin) -> StoreResult<Option<Pin>> {
-        Err(StoreError::failed("disk I/O error"))
-    }
-    fn pin(&self, c: u64) -> StoreResult<Option<Pin>> {
-        self.0.pin(c)
-    }
-    fn remove_pin(&self, c: u64) -> StoreResult<Option<Pin>> {
-        self.0.remove_pin(c)
-    }
-    fn remove_pin_of_message(&self, c: u64, m: u64) -> StoreResult<Option<Pin>> {
-        self.0.remove_pin_of_message(c, m)
-    }
-    fn pins(&self, g: u64) -> StoreResult<Vec<Pin>> {
-        self.0.pins(g)
-    }
-    fn remove_guild(&self, g: u64) -> StoreResult<usize> {
-        self.0.remove_guild(g)
-    }
-    fn settings(&self, g: u64) -> StoreResult<GuildSettings> {
-        self.0.settings(g)
-    }
-    fn snapshot(&self) -> StoreResult<boundary_bot::store::PolicySnapshot> {
-        self.0.snapshot()
-    }
-    fn put_settings(&self, g: u64, s: &GuildSettings) -> StoreResult<()> {
-        self.0.put_settings(g, s)
-    }
-    fn opted_out(&self, u: u64) -> StoreResult<bool> {
-        self.0.opted_out(u)
-    }
-    fn set_opted_out(&self, u: u64, out: bool) -> StoreResult<bool> {
-        self.0.set_opted_out(u, out)
-    }
-    fn count(&self, g: u64, t: &str, w: Count, at: i64) -> StoreResult<()> {
-        self.0.count(g, t, w, at)
-    }
-    fn stats(&self, g: u64, since: i64) -> StoreResult<Vec<TopicStats>> {
-        self.0.stats(g, since)
-    }
-}
-
 /// A failed write: the moderator is told, and the posted message is
 /// unpinned and deleted again, so no half state is left.
 #[tokio::test(flavor = "multi_thread")]
@@ -770,13 +698,18 @@ async fn a_failed_write_is_reported_and_undone() {
     let bot = TestBot::start_with(
         |_| {},
         |c| {
+            // Pin writes fail (a full disk, say); everything else works.
             let s = SqliteStore::open(&c.storage.path).unwrap();
-            Some(Arc::new(FailingPins(s)) as Arc<dyn Store>)
+            let failing_pins = Guarded::new(s, |method| match method {
+                "put_pin" => Err(StoreError::failed("disk I/O error")),
+                _ => Ok(()),
+            });
+            Some(Arc::new(failing_pins) as Arc<dyn Store>)
         },
     )
     .await;
     let mark = bot.fake.request_mark();
-    let done = command(&bot, &pin_spec("gifts", payloads::CHANNEL_ID)).await;
+    let done = bot.command(&pin_spec("gifts", payloads::CHANNEL_ID)).await;
     assert!(
         done.visible_text().contains("couldn't save the pin"),
         "{}",
@@ -822,16 +755,16 @@ async fn a_locked_database_gets_a_polite_busy_answer_and_changes_nothing() {
         assert!(!text.contains("locked by another"), "no internals shown");
     };
 
-    busy(&command(&bot, &InteractionSpec::guild("optout")).await);
+    busy(&bot.command(&InteractionSpec::guild("optout")).await);
     let settings = || {
         moderator("settings").option(payloads::opt_subcommand(
             "cooldown",
             vec![payloads::opt_int("minutes", 9)],
         ))
     };
-    busy(&command(&bot, &settings()).await);
+    busy(&bot.command(&settings()).await);
     let mark = bot.fake.request_mark();
-    let done = command(&bot, &pin_spec("gifts", payloads::CHANNEL_ID)).await;
+    let done = bot.command(&pin_spec("gifts", payloads::CHANNEL_ID)).await;
     busy(&done);
     let m = created_id(&bot.post_in(mark, payloads::CHANNEL_ID).await);
     let message = format!("/channels/{}/messages/{m}", payloads::CHANNEL_ID);
@@ -881,9 +814,10 @@ async fn a_locked_database_gets_a_polite_busy_answer_and_changes_nothing() {
     );
 
     // The lock is gone: the same commands work.
-    let r = command(&bot, &InteractionSpec::guild("optout")).await;
+    let r = bot.command(&InteractionSpec::guild("optout")).await;
     assert!(r.visible_text().contains("won't reply"), "{}", r.summary());
-    assert!(command(&bot, &settings())
+    assert!(bot
+        .command(&settings())
         .await
         .visible_text()
         .contains("9 minutes"));
@@ -922,7 +856,7 @@ async fn reload_with_a_broken_file_keeps_the_old_content() {
     let file = responses.join(format!("{topic}.toml"));
     let good = std::fs::read_to_string(&file).unwrap();
     std::fs::write(&file, format!("colour = \"red\"\n{good}")).unwrap();
-    let r = command(&bot, &owner()).await;
+    let r = bot.command(&owner()).await;
     let shown = r.visible_text();
     assert!(shown.contains("old content stays live"), "{shown}");
     assert!(shown.contains(&format!("{topic}.toml")), "{shown}");
@@ -945,7 +879,7 @@ async fn reload_with_a_broken_file_keeps_the_old_content() {
     )
     .unwrap();
     assert!(std::fs::read_to_string(&file).unwrap().contains(&new_title));
-    let r = command(&bot, &owner()).await;
+    let r = bot.command(&owner()).await;
     assert!(
         r.visible_text().contains("Reloaded: 17 topics"),
         "{}",
@@ -959,14 +893,16 @@ async fn reload_with_a_broken_file_keeps_the_old_content() {
 
     // An administrator of the home guild may reload too; of another guild not.
     let admin = InteractionSpec::guild("reload").permissions(perms::ADMINISTRATOR | perms::MEMBER);
-    assert!(command(&bot, &admin)
+    assert!(bot
+        .command(&admin)
         .await
         .visible_text()
         .contains("Reloaded"));
     let elsewhere = InteractionSpec::guild("reload")
         .permissions(perms::ADMINISTRATOR | perms::MEMBER)
         .in_guild(Some(payloads::GUILD_ID + 77));
-    assert!(command(&bot, &elsewhere)
+    assert!(bot
+        .command(&elsewhere)
         .await
         .visible_text()
         .contains("only the bot's owner"));
@@ -977,73 +913,6 @@ async fn reload_with_a_broken_file_keeps_the_old_content() {
 
 const OPTED_OUT_USER: u64 = 1_200_000_000_000_000_041;
 const OTHER_MEMBERS: u64 = 1_200_000_000_000_000_050;
-
-/// A store that counts the calls reaching it, by method, in front of SQLite.
-struct CountingStore {
-    inner: SqliteStore,
-    calls: Arc<std::sync::Mutex<std::collections::BTreeMap<&'static str, usize>>>,
-}
-
-impl CountingStore {
-    fn tick(&self, method: &'static str) {
-        *self.calls.lock().unwrap().entry(method).or_default() += 1;
-    }
-}
-
-impl Store for CountingStore {
-    fn put_pin(&self, p: &Pin) -> StoreResult<Option<Pin>> {
-        self.tick("put_pin");
-        self.inner.put_pin(p)
-    }
-    fn pin(&self, c: u64) -> StoreResult<Option<Pin>> {
-        self.tick("pin");
-        self.inner.pin(c)
-    }
-    fn remove_pin(&self, c: u64) -> StoreResult<Option<Pin>> {
-        self.tick("remove_pin");
-        self.inner.remove_pin(c)
-    }
-    fn remove_pin_of_message(&self, c: u64, m: u64) -> StoreResult<Option<Pin>> {
-        self.tick("remove_pin_of_message");
-        self.inner.remove_pin_of_message(c, m)
-    }
-    fn pins(&self, g: u64) -> StoreResult<Vec<Pin>> {
-        self.tick("pins");
-        self.inner.pins(g)
-    }
-    fn remove_guild(&self, g: u64) -> StoreResult<usize> {
-        self.tick("remove_guild");
-        self.inner.remove_guild(g)
-    }
-    fn settings(&self, g: u64) -> StoreResult<GuildSettings> {
-        self.tick("settings");
-        self.inner.settings(g)
-    }
-    fn snapshot(&self) -> StoreResult<boundary_bot::store::PolicySnapshot> {
-        self.tick("snapshot");
-        self.inner.snapshot()
-    }
-    fn put_settings(&self, g: u64, s: &GuildSettings) -> StoreResult<()> {
-        self.tick("put_settings");
-        self.inner.put_settings(g, s)
-    }
-    fn opted_out(&self, u: u64) -> StoreResult<bool> {
-        self.tick("opted_out");
-        self.inner.opted_out(u)
-    }
-    fn set_opted_out(&self, u: u64, out: bool) -> StoreResult<bool> {
-        self.tick("set_opted_out");
-        self.inner.set_opted_out(u, out)
-    }
-    fn count(&self, g: u64, t: &str, w: Count, at: i64) -> StoreResult<()> {
-        self.tick("count");
-        self.inner.count(g, t, w, at)
-    }
-    fn stats(&self, g: u64, since: i64) -> StoreResult<Vec<TopicStats>> {
-        self.tick("stats");
-        self.inner.stats(g, since)
-    }
-}
 
 /// Messages in an auto-reply channel and a pinned channel, from a member
 /// who opted out and from others, make no database call: pins, settings
@@ -1056,20 +925,19 @@ async fn messages_in_watched_channels_make_no_database_reads() {
     let bot = TestBot::start_with(
         |c| c.discord.auto_reply_channels = vec![AUTO_CHANNEL],
         move |c| {
+            // Counts the calls reaching SQLite, by method.
             let inner = SqliteStore::open(&c.storage.path).unwrap();
-            Some(Arc::new(CountingStore {
-                inner,
-                calls: counted,
-            }) as Arc<dyn Store>)
+            let counting = Guarded::new(inner, move |method| {
+                *counted.lock().unwrap().entry(method).or_default() += 1;
+                Ok(())
+            });
+            Some(Arc::new(counting) as Arc<dyn Store>)
         },
     )
     .await;
-    command(&bot, &pin_spec("gifts", payloads::CHANNEL_ID)).await;
-    command(
-        &bot,
-        &InteractionSpec::guild("optout").user(OPTED_OUT_USER, "cal"),
-    )
-    .await;
+    bot.command(&pin_spec("gifts", payloads::CHANNEL_ID)).await;
+    bot.command(&InteractionSpec::guild("optout").user(OPTED_OUT_USER, "cal"))
+        .await;
     let before = calls.lock().unwrap().clone();
     assert_eq!(before.get("snapshot"), Some(&1), "one load at start-up");
 

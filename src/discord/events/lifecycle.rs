@@ -12,16 +12,28 @@
 use serenity::all::{ChannelId, ChannelPinsUpdateEvent, GuildChannel, MessageId, UnavailableGuild};
 use tracing::{debug, info, warn};
 
-use super::super::{Error, FrameworkContext};
+use super::super::{Data, Error, FrameworkContext};
 
 pub async fn message_deleted(
     fw: FrameworkContext<'_>,
     channel: ChannelId,
     message: MessageId,
 ) -> Result<(), Error> {
-    let (channel_id, message_id) = (channel.get(), message.get());
-    match fw
-        .user_data
+    remove_record(
+        fw.user_data,
+        channel,
+        message.get(),
+        "its message was deleted",
+    )
+    .await;
+    Ok(())
+}
+
+/// Removes the pin record of `message` in `channel`, if there is one;
+/// `why` goes into the log line.
+async fn remove_record(data: &Data, channel: ChannelId, message_id: u64, why: &'static str) {
+    let channel_id = channel.get();
+    match data
         .db(move |s| s.remove_pin_of_message(channel_id, message_id))
         .await
     {
@@ -30,12 +42,12 @@ pub async fn message_deleted(
             channel = pin.channel_id,
             message_id = pin.message_id,
             topic = %pin.topic,
-            "pinned guidance deleted: pin record removed"
+            why,
+            "pin record removed"
         ),
         Ok(None) => {}
-        Err(e) => warn!(channel = %channel, error = %e, "could not update pins after a deletion"),
+        Err(e) => warn!(channel = %channel, error = %e, why, "could not remove the pin record"),
     }
-    Ok(())
 }
 
 pub async fn pins_updated(
@@ -64,21 +76,7 @@ pub async fn pins_updated(
         debug!(channel = %channel, "pins changed; the guidance is still pinned");
         return Ok(());
     }
-    let message_id = pin.message_id;
-    match data
-        .db(move |s| s.remove_pin_of_message(channel_id, message_id))
-        .await
-    {
-        Ok(Some(pin)) => info!(
-            guild = pin.guild_id,
-            channel = pin.channel_id,
-            message_id = pin.message_id,
-            topic = %pin.topic,
-            "pinned guidance unpinned by a person: pin record removed"
-        ),
-        Ok(None) => {}
-        Err(e) => warn!(channel = %channel, error = %e, "could not remove the pin record"),
-    }
+    remove_record(data, channel, pin.message_id, "a person unpinned it").await;
     Ok(())
 }
 

@@ -20,7 +20,7 @@ use serde_json::{json, Value};
 use serenity::all::ShardManager;
 use tokio::task::JoinHandle;
 
-use crate::fake_discord::payloads::{self, MessageSpec};
+use crate::fake_discord::payloads::{self, InteractionSpec, MessageSpec};
 use crate::fake_discord::{FakeDiscord, Recorded};
 
 pub const TOKEN: &str = "e2e.fake-token.DO-NOT-LOG-7f3a9c";
@@ -279,6 +279,11 @@ impl TestBot {
             .await
     }
 
+    /// A slash command's answer as the member saw it ([`interaction_answer`]).
+    pub async fn command(&self, spec: &InteractionSpec) -> Recorded {
+        interaction_answer(&self.fake, spec, payloads::slash_command(spec)).await
+    }
+
     /// Clicks "Get boundary guidance" on `target` (a message payload) as
     /// [`payloads::USER_ID`]; returns the interaction callback.
     pub async fn context_menu(&self, target: &Value) -> Recorded {
@@ -417,6 +422,34 @@ pub fn flags(r: &Recorded) -> u64 {
 }
 
 pub const EPHEMERAL: u64 = 64;
+
+/// Whether an interaction answer (a callback's `data` or a follow-up's
+/// body) is ephemeral.
+pub fn is_ephemeral(r: &Recorded) -> bool {
+    let f = r.body["flags"]
+        .as_u64()
+        .or_else(|| r.body["data"]["flags"].as_u64())
+        .unwrap_or(0);
+    f & EPHEMERAL == EPHEMERAL
+}
+
+/// Dispatches an interaction (`payload`, built from `spec`) and returns
+/// what the member saw: the callback, or after a deferred callback
+/// (type 5) the follow-up.
+pub async fn interaction_answer(
+    fake: &FakeDiscord,
+    spec: &InteractionSpec,
+    payload: Value,
+) -> Recorded {
+    fake.dispatch("INTERACTION_CREATE", payload).await;
+    let path = format!("/interactions/{}/{}/callback", spec.id, spec.token);
+    let cb = fake.wait_for_request(|r| r.is("POST", &path), WAIT).await;
+    if cb.body["type"] == 5 {
+        let path = format!("/webhooks/{}/{}", FakeDiscord::APPLICATION_ID, spec.token);
+        return fake.wait_for_request(|r| r.is("POST", &path), WAIT).await;
+    }
+    cb
+}
 
 /// The custom ids of the buttons in a message body (`body` or `body.data`).
 pub fn button_ids(r: &Recorded) -> Vec<String> {
