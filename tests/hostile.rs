@@ -2,21 +2,10 @@
 //! clean abstain, never a crash, and no reply can carry a mention.
 
 use boundary_bot::classify::Outcome;
-use boundary_bot::config::Config;
 use boundary_bot::reply::Surface;
-use boundary_bot::Engine;
-use std::sync::OnceLock;
 
-fn engine() -> &'static Engine {
-    static ENGINE: OnceLock<Engine> = OnceLock::new();
-    ENGINE.get_or_init(|| {
-        let config = Config {
-            responses_dir: concat!(env!("CARGO_MANIFEST_DIR"), "/responses").into(),
-            ..Config::default()
-        };
-        Engine::load(&config).expect("shipped content loads")
-    })
-}
+mod shipped;
+use shipped::engine;
 
 /// What a message must come out as.
 #[derive(Debug, Clone, Copy, PartialEq)]

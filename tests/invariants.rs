@@ -3,22 +3,11 @@
 //! echo a mention from the input, and crisis beats every topic.
 
 use boundary_bot::classify::Outcome;
-use boundary_bot::config::Config;
 use boundary_bot::reply::{self, Reply, ReplyKind, Surface};
-use boundary_bot::Engine;
 use proptest::prelude::*;
-use std::sync::OnceLock;
 
-fn engine() -> &'static Engine {
-    static ENGINE: OnceLock<Engine> = OnceLock::new();
-    ENGINE.get_or_init(|| {
-        let config = Config {
-            responses_dir: concat!(env!("CARGO_MANIFEST_DIR"), "/responses").into(),
-            ..Config::default()
-        };
-        Engine::load(&config).expect("shipped content loads")
-    })
-}
+mod shipped;
+use shipped::engine;
 
 fn assert_safe(reply: &Reply) {
     let notice = &engine().library().notice;

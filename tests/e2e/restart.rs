@@ -557,16 +557,7 @@ async fn sighup_reloads_and_a_broken_file_keeps_the_old_content() {
     let title_now = dm_title(&fake, text).await;
     assert_eq!(title_now, old_title);
 
-    let new_title = format!("{old_title} (reviewed)");
-    std::fs::write(
-        &file,
-        good.replacen(
-            &format!("title = {old_title:?}"),
-            &format!("title = {new_title:?}"),
-            1,
-        ),
-    )
-    .unwrap();
+    let new_title = write_retitled(&file, &good, &old_title);
     p.signal("HUP");
     p.wait_log("content reloaded", WAIT).await;
     assert_eq!(dm_title(&fake, text).await, new_title);

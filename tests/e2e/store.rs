@@ -868,16 +868,7 @@ async fn reload_with_a_broken_file_keeps_the_old_content() {
 
     // Fixed, with a new title: reloaded and served.
     let old_title = bot.engine.library().topic(topic).unwrap().title.clone();
-    let new_title = format!("{old_title} (reviewed)");
-    std::fs::write(
-        &file,
-        good.replacen(
-            &format!("title = {old_title:?}"),
-            &format!("title = {new_title:?}"),
-            1,
-        ),
-    )
-    .unwrap();
+    let new_title = write_retitled(&file, &good, &old_title);
     assert!(std::fs::read_to_string(&file).unwrap().contains(&new_title));
     let r = bot.command(&owner()).await;
     assert!(

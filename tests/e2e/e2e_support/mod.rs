@@ -423,6 +423,19 @@ pub fn flags(r: &Recorded) -> u64 {
 
 pub const EPHEMERAL: u64 = 64;
 
+/// Writes the topic file `file` as `good` with its title `old_title`
+/// changed to "<old_title> (reviewed)"; returns the new title.
+pub fn write_retitled(file: &std::path::Path, good: &str, old_title: &str) -> String {
+    let new_title = format!("{old_title} (reviewed)");
+    let retitled = good.replacen(
+        &format!("title = {old_title:?}"),
+        &format!("title = {new_title:?}"),
+        1,
+    );
+    std::fs::write(file, retitled).expect("write the topic file");
+    new_title
+}
+
 /// Whether an interaction answer (a callback's `data` or a follow-up's
 /// body) is ephemeral.
 pub fn is_ephemeral(r: &Recorded) -> bool {
