@@ -102,8 +102,12 @@ pub struct CrisisConfig {
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct StorageConfig {
-    /// SQLite database file.
+    /// SQLite database file (the embedded default).
     pub path: PathBuf,
+    /// A PostgreSQL server instead of the SQLite file, for running as
+    /// several processes: `postgres://user:password@host:5432/dbname`.
+    /// When set, `path` is not used.
+    pub url: Option<String>,
 }
 
 impl Default for Config {
@@ -153,6 +157,7 @@ impl Default for StorageConfig {
     fn default() -> Self {
         Self {
             path: PathBuf::from("boundary-bot.sqlite3"),
+            url: None,
         }
     }
 }
@@ -208,6 +213,17 @@ impl Config {
     fn validate(&self, file: &Path) -> Result<(), LoadError> {
         self.classifier.validate(file)?;
         self.discord.validate(file)?;
+        if let Some(url) = &self.storage.url {
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                return invalid(
+                    file,
+                    "storage.url",
+                    "it is not a PostgreSQL URL".into(),
+                    "write it as \"postgres://user:password@host:5432/dbname\", or remove it to \
+                     use the SQLite file at storage.path",
+                );
+            }
+        }
         if self.storage.path.as_os_str().is_empty() {
             return invalid(
                 file,
@@ -373,6 +389,15 @@ mod tests {
         assert_eq!(err.field(), "discord.moderator_roles");
         let err = parse("[storage]\npath = \"\"\n").unwrap_err();
         assert_eq!(err.field(), "storage.path");
+    }
+
+    #[test]
+    fn a_storage_url_must_be_postgres() {
+        let c = parse("[storage]\nurl = \"postgres://bot@db:5432/bb\"\n").unwrap();
+        assert_eq!(c.storage.url.as_deref(), Some("postgres://bot@db:5432/bb"));
+        let err = parse("[storage]\nurl = \"mysql://bot@db/bb\"\n").unwrap_err();
+        assert_eq!(err.field(), "storage.url");
+        assert!(err.to_string().contains("postgres://user:password@host"), "{err}");
     }
 
     #[test]

@@ -12,7 +12,7 @@ use tracing::{info, warn};
 use super::{commands, events, render, Data, Error, Token};
 use crate::config::{Config, DiscordConfig};
 use crate::live::LiveEngine;
-use crate::store::{CachedStore, SqliteStore, Store};
+use crate::store::{CachedStore, PostgresStore, SqliteStore, Store};
 use crate::Engine;
 
 /// Gateway intents: non-privileged by default; MESSAGE_CONTENT only when
@@ -68,7 +68,13 @@ pub async fn build_client(
 }
 
 /// Opens the database named by `[storage] path`.
+/// PostgreSQL when `[storage] url` is set, else the SQLite file at `path`.
 pub fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    if let Some(url) = &config.storage.url {
+        let store = PostgresStore::open(url)?;
+        info!(server = store.server(), "database open (PostgreSQL)");
+        return Ok(Arc::new(store));
+    }
     let store = SqliteStore::open(&config.storage.path)?;
     info!(path = %config.storage.path.display(), "database open");
     Ok(Arc::new(store))

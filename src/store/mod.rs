@@ -18,7 +18,10 @@
 
 pub mod cached;
 pub mod guarded;
+pub mod postgres;
 pub mod sqlite;
+#[cfg(test)]
+mod suite;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -26,6 +29,7 @@ use std::time::Duration;
 
 pub use cached::CachedStore;
 pub use guarded::Guarded;
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 /// A channel pinned to a topic by a moderator.
@@ -165,6 +169,19 @@ impl StoreError {
             message: format!(
                 "cannot open the database {} ([storage] path): {}; {fix}",
                 path.display(),
+                problem.into()
+            ),
+            source: None,
+        }
+    }
+
+    /// The database server `server` (user@host:port/dbname, or what the
+    /// URL was) could not be reached or migrated: `problem`, and the `fix`.
+    pub fn open_server(server: &str, problem: impl Into<String>, fix: &str) -> Self {
+        Self {
+            kind: StoreErrorKind::Open,
+            message: format!(
+                "cannot open the database {server} ([storage] url): {}; {fix}",
                 problem.into()
             ),
             source: None,

@@ -483,17 +483,6 @@ mod tests {
         SqliteStore::open(&dir.path().join("bot.sqlite3")).expect("opens")
     }
 
-    fn pin(channel: u64, topic: &str, message: u64) -> Pin {
-        Pin {
-            guild_id: 7,
-            channel_id: channel,
-            topic: topic.into(),
-            message_id: message,
-            pinned_by: 9,
-            pinned_at: 1_700_000_000,
-        }
-    }
-
     #[test]
     fn migrates_to_the_latest_version_with_wal() {
         let dir = tempfile::tempdir().unwrap();
@@ -508,77 +497,6 @@ mod tests {
         // Opening again runs no migration twice.
         let store = open(&dir);
         assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as i64);
-    }
-
-    #[test]
-    fn pins_replace_and_survive_reopening() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = open(&dir);
-        assert_eq!(store.put_pin(&pin(1, "gifts", 100)).unwrap(), None);
-        let old = store.put_pin(&pin(1, "letters", 101)).unwrap();
-        assert_eq!(old, Some(pin(1, "gifts", 100)));
-        store.put_pin(&pin(2, "gifts", 102)).unwrap();
-        drop(store);
-        let store = open(&dir);
-        assert_eq!(store.pin(1).unwrap(), Some(pin(1, "letters", 101)));
-        assert_eq!(store.pins(7).unwrap().len(), 2);
-        assert_eq!(store.remove_pin_of_message(1, 100).unwrap(), None);
-        assert!(store.pin(1).unwrap().is_some(), "another message: kept");
-        assert!(store.remove_pin_of_message(1, 101).unwrap().is_some());
-        assert_eq!(store.pin(1).unwrap(), None);
-        assert_eq!(store.remove_pin(2).unwrap(), Some(pin(2, "gifts", 102)));
-        assert!(store.pins(7).unwrap().is_empty());
-    }
-
-    #[test]
-    fn settings_opt_outs_and_counts() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = open(&dir);
-        assert_eq!(store.settings(7).unwrap(), GuildSettings::default());
-        let s = GuildSettings {
-            auto_reply: Some(false),
-            topic_cooldown_minutes: Some(10),
-            region: Some("UK".into()),
-            watch: Some(WatchAction::Off),
-        };
-        store.put_settings(7, &s).unwrap();
-        assert_eq!(store.settings(7).unwrap(), s);
-        assert!(store.set_opted_out(42, true).unwrap());
-        assert!(!store.set_opted_out(42, true).unwrap(), "already out");
-        let now = 1_700_000_000;
-        store.count(7, "gifts", Count::Reply, now).unwrap();
-        store.count(7, "gifts", Count::Reply, now).unwrap();
-        store.count(7, "gifts", Count::DidYouMean, now).unwrap();
-        store.count(7, "gifts", Count::Helpful, now).unwrap();
-        store
-            .count(7, "gifts", Count::NotHelpful, now - 20 * 86_400)
-            .unwrap();
-        store.count(8, "gifts", Count::Helpful, now).unwrap();
-        drop(store);
-        let store = open(&dir);
-        assert_eq!(store.settings(7).unwrap(), s);
-        assert!(store.opted_out(42).unwrap());
-        assert!(!store.opted_out(43).unwrap());
-        let week = store.stats(7, now - 7 * 86_400).unwrap();
-        assert_eq!(
-            week,
-            vec![TopicStats {
-                topic: "gifts".into(),
-                replies: 2,
-                did_you_mean: 1,
-                helpful: 1,
-                not_helpful: 0
-            }]
-        );
-        let month = store.stats(7, now - 30 * 86_400).unwrap();
-        assert_eq!(month[0].not_helpful, 1);
-        assert!(store.set_opted_out(42, false).unwrap());
-        assert!(!store.opted_out(42).unwrap());
-        store.put_pin(&pin(1, "gifts", 100)).unwrap();
-        assert_eq!(store.remove_guild(7).unwrap(), 1);
-        assert_eq!(store.settings(7).unwrap(), GuildSettings::default());
-        assert!(store.stats(7, 0).unwrap().is_empty());
-        assert_eq!(store.stats(8, 0).unwrap().len(), 1, "other guilds kept");
     }
 
     #[test]
