@@ -397,7 +397,10 @@ mod tests {
         assert_eq!(c.storage.url.as_deref(), Some("postgres://bot@db:5432/bb"));
         let err = parse("[storage]\nurl = \"mysql://bot@db/bb\"\n").unwrap_err();
         assert_eq!(err.field(), "storage.url");
-        assert!(err.to_string().contains("postgres://user:password@host"), "{err}");
+        assert!(
+            err.to_string().contains("postgres://user:password@host"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -105,7 +105,15 @@ pub async fn build_client_with(
     }
     let state = CachedStore::load(store)
         .context("cannot read the pins, settings and opt-outs from the database")?;
-    let data = Data::new(live, Arc::new(state), discord);
+    let state = Arc::new(state);
+    let following = state
+        .follow_changes()
+        .context("cannot follow the database's changes")?;
+    info!(
+        following,
+        "policy state in memory (following other processes' changes: {following})"
+    );
+    let data = Data::new(live, state, discord);
     let framework = poise::Framework::builder()
         .options(framework_options())
         .setup(move |ctx, ready, framework| Box::pin(setup(ctx, ready, framework, data)))

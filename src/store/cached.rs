@@ -7,21 +7,33 @@
 //! store accepted them, one write at a time, so memory and disk change in
 //! the same order. Feedback counts and stats pass straight through.
 //!
-//! This process's writes are the only ones it sees: several processes
-//! sharing one database would each keep their own copy (the issue on
-//! sharding owns making them coherent).
+//! Other processes sharing the database (PostgreSQL) change that state
+//! too. [`CachedStore::follow_changes`] subscribes to the store's change
+//! feed ([`Store::follow_changes`]: `LISTEN`/`NOTIFY` on PostgreSQL); on
+//! each change it reads the changed entry again from the database, so
+//! memory converges on what was committed, in whatever order the
+//! notifications come. Staleness is the notification's delay (a few
+//! milliseconds on one network); after the feed reconnects everything is
+//! read again, since notifications sent meanwhile are lost.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 
-use super::{Count, GuildSettings, Pin, PolicySnapshot, Store, StoreResult, TopicStats};
+use tracing::warn;
+
+use super::{
+    Count, GuildSettings, Pin, PolicySnapshot, StateChange, Store, StoreResult, TopicStats,
+};
 
 /// A [`Store`] whose policy state lives in memory; see the module doc.
 pub struct CachedStore {
     inner: Arc<dyn Store>,
     state: RwLock<State>,
-    /// Held across a write to `inner` and the matching change in `state`.
+    /// Held across a write to `inner` and the matching change in `state`,
+    /// and across a refresh from the change feed.
     writes: Mutex<()>,
+    /// The change feed's sink, kept alive as long as this store.
+    sink: OnceLock<Arc<dyn Fn(StateChange) + Send + Sync>>,
 }
 
 #[derive(Debug, Default)]
@@ -59,7 +71,73 @@ impl CachedStore {
             inner,
             state: RwLock::new(state),
             writes: Mutex::new(()),
+            sink: OnceLock::new(),
         })
+    }
+
+    /// Follows the store's change feed, if it has one (see the module
+    /// doc); false when it has none. Idempotent.
+    pub fn follow_changes(self: &Arc<Self>) -> StoreResult<bool> {
+        let weak = Arc::downgrade(self);
+        let sink = self.sink.get_or_init(|| {
+            Arc::new(move |change| {
+                if let Some(cache) = weak.upgrade() {
+                    cache.refresh(change);
+                }
+            })
+        });
+        let sink: Arc<dyn Fn(StateChange) + Send + Sync> = sink.clone();
+        self.inner.follow_changes(Arc::downgrade(&sink))
+    }
+
+    /// Reads what `change` names from the store again, into memory.
+    pub fn refresh(&self, change: StateChange) {
+        let _one_at_a_time = self.writes.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Err(e) = self.reread(change) {
+            // The entry stays as it was; the next change or reconnect reads it again.
+            warn!(?change, error = %e, "could not refresh the policy state");
+        }
+    }
+
+    fn reread(&self, change: StateChange) -> StoreResult<()> {
+        let inner = self.inner.as_ref();
+        match change {
+            StateChange::Pin { channel_id } => {
+                let pin = inner.pin(channel_id)?;
+                let mut state = self.state.write().unwrap_or_else(PoisonError::into_inner);
+                match pin {
+                    Some(pin) => state.pins.insert(channel_id, pin),
+                    None => state.pins.remove(&channel_id),
+                };
+            }
+            StateChange::Settings { guild_id } => {
+                let settings = inner.settings(guild_id)?;
+                let mut state = self.state.write().unwrap_or_else(PoisonError::into_inner);
+                state.settings.insert(guild_id, settings);
+            }
+            StateChange::OptOut { user_id } => {
+                let out = inner.opted_out(user_id)?;
+                let mut state = self.state.write().unwrap_or_else(PoisonError::into_inner);
+                match out {
+                    true => state.opted_out.insert(user_id),
+                    false => state.opted_out.remove(&user_id),
+                };
+            }
+            StateChange::Guild { guild_id } => {
+                let (pins, settings) = (inner.pins(guild_id)?, inner.settings(guild_id)?);
+                let mut state = self.state.write().unwrap_or_else(PoisonError::into_inner);
+                state.pins.retain(|_, p| p.guild_id != guild_id);
+                state
+                    .pins
+                    .extend(pins.into_iter().map(|p| (p.channel_id, p)));
+                state.settings.insert(guild_id, settings);
+            }
+            StateChange::Everything => {
+                let fresh = State::from_snapshot(inner.snapshot()?);
+                *self.state.write().unwrap_or_else(PoisonError::into_inner) = fresh;
+            }
+        }
+        Ok(())
     }
 
     /// The pin of `channel_id`, from memory.
@@ -97,6 +175,10 @@ impl CachedStore {
 }
 
 impl Store for CachedStore {
+    fn follow_changes(&self, sink: super::ChangeSink) -> StoreResult<bool> {
+        self.inner.follow_changes(sink)
+    }
+
     fn put_pin(&self, pin: &Pin) -> StoreResult<Option<Pin>> {
         self.write_through(
             |s| s.put_pin(pin),
@@ -294,5 +376,52 @@ mod tests {
         assert!(cached.pin_of(12).is_none());
         assert!(cached.is_opted_out(7));
         assert!(cached.pin_of(10).is_some());
+    }
+
+    /// Two processes on one PostgreSQL database: what one changes, the
+    /// other's memory follows through the change feed.
+    #[test]
+    fn another_process_changes_reach_memory_through_the_feed() {
+        use crate::store::PostgresStore;
+        let Some((url, _database)) = crate::store::suite::postgres_database() else {
+            return;
+        };
+        let open = || {
+            let store: Arc<dyn Store> = Arc::new(PostgresStore::open(&url).unwrap());
+            let cached = Arc::new(CachedStore::load(store).unwrap());
+            assert!(cached.follow_changes().unwrap(), "PostgreSQL has a feed");
+            cached
+        };
+        let (one, other) = (open(), open());
+        let eventually = |what: &str, check: &dyn Fn() -> bool| {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            while !check() {
+                assert!(std::time::Instant::now() < deadline, "{what} never arrived");
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+        };
+        one.set_opted_out(7, true).unwrap();
+        eventually("the opt-out", &|| other.is_opted_out(7));
+        one.put_pin(&pin(1, 10)).unwrap();
+        eventually("the pin", &|| other.pin_of(10).is_some());
+        let quiet = GuildSettings {
+            auto_reply: Some(false),
+            ..Default::default()
+        };
+        other.put_settings(1, &quiet).unwrap();
+        eventually("the settings", &|| one.settings_of(1) == quiet);
+        other.set_opted_out(7, false).unwrap();
+        eventually("the opt-in", &|| !one.is_opted_out(7));
+        one.remove_guild(1).unwrap();
+        eventually("the removal", &|| {
+            other.pin_of(10).is_none() && other.settings_of(1) == GuildSettings::default()
+        });
+    }
+
+    #[test]
+    fn sqlite_has_no_feed_and_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, cached) = setup(&dir);
+        assert!(!Arc::new(cached).follow_changes().unwrap());
     }
 }

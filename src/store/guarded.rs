@@ -28,6 +28,10 @@ impl<S: Store> Guarded<S> {
 }
 
 impl<S: Store> Store for Guarded<S> {
+    fn follow_changes(&self, sink: super::ChangeSink) -> StoreResult<bool> {
+        (self.guard)("follow_changes")?;
+        self.inner.follow_changes(sink)
+    }
     fn put_pin(&self, pin: &Pin) -> StoreResult<Option<Pin>> {
         (self.guard)("put_pin")?;
         self.inner.put_pin(pin)

@@ -224,9 +224,38 @@ impl PartialEq for StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// A change to the policy state (pins, settings, opt-outs) made through a
+/// store, possibly by another process sharing the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StateChange {
+    /// The pin of this channel changed.
+    Pin { channel_id: u64 },
+    /// This server's settings changed.
+    Settings { guild_id: u64 },
+    /// This member's opt-out changed.
+    OptOut { user_id: u64 },
+    /// Everything about this server was removed.
+    Guild { guild_id: u64 },
+    /// Changes may have been missed (the feed started or reconnected):
+    /// read everything again.
+    Everything,
+}
+
+/// Where a store's change feed delivers; the feed stops once it is gone.
+pub type ChangeSink = std::sync::Weak<dyn Fn(StateChange) + Send + Sync>;
+
 /// The bot's persistent state. Implementations must be safe to share
 /// between tasks; every method is one short transaction.
 pub trait Store: Send + Sync {
+    /// Starts delivering every committed change to the policy state,
+    /// this process's and other processes', to `sink`, until it is
+    /// dropped. False if this backend has no feed (SQLite: one process
+    /// per file, so this process's own writes are all there are).
+    fn follow_changes(&self, sink: ChangeSink) -> StoreResult<bool> {
+        let _ = sink;
+        Ok(false)
+    }
+
     /// Records `pin`, replacing any pin of the same channel; returns the
     /// replaced one.
     fn put_pin(&self, pin: &Pin) -> StoreResult<Option<Pin>>;

@@ -8,17 +8,23 @@
 //! transaction, under an advisory lock so that processes starting together
 //! migrate once. Discord ids (u64) are stored as BIGINT with the same bit
 //! pattern as in SQLite.
+//!
+//! Every write to the policy state also sends a `NOTIFY` on
+//! `boundary_bot_state` in its transaction, and [`Store::follow_changes`]
+//! listens on its own connection, so each process's in-memory state
+//! ([`super::CachedStore`]) follows the others'.
 
 use std::time::Duration;
 
 use postgres::error::SqlState;
+use postgres::fallible_iterator::FallibleIterator;
 use postgres::{NoTls, Row, Transaction};
 use r2d2::{Pool, PooledConnection};
 use r2d2_postgres::PostgresConnectionManager;
 
 use super::{
-    day, Count, GuildSettings, Pin, PolicySnapshot, ServerSettings, Store, StoreError, StoreResult,
-    TopicStats, WatchAction,
+    day, ChangeSink, Count, GuildSettings, Pin, PolicySnapshot, ServerSettings, StateChange, Store,
+    StoreError, StoreResult, TopicStats, WatchAction,
 };
 
 /// Schema versions, in order; `boundary_bot_schema.version` is the number
@@ -73,6 +79,8 @@ type Manager = PostgresConnectionManager<NoTls>;
 /// The PostgreSQL store: a small pool of connections.
 pub struct PostgresStore {
     pool: Pool<Manager>,
+    /// For the change feed's own connection.
+    config: postgres::Config,
     /// user@host:port/dbname, for messages (never the password).
     server: String,
 }
@@ -135,7 +143,7 @@ impl PostgresStore {
             .max_size(POOL_SIZE)
             .min_idle(Some(1))
             .connection_timeout(CONNECT_TIMEOUT)
-            .build(PostgresConnectionManager::new(config, NoTls))
+            .build(PostgresConnectionManager::new(config.clone(), NoTls))
             .map_err(|e| {
                 StoreError::open_server(
                     &server,
@@ -144,7 +152,11 @@ impl PostgresStore {
                      may log in",
                 )
             })?;
-        let store = Self { pool, server };
+        let store = Self {
+            pool,
+            config,
+            server,
+        };
         store.migrate()?;
         Ok(store)
     }
@@ -226,6 +238,99 @@ impl PostgresStore {
     }
 }
 
+/// The `NOTIFY` channel of policy-state changes.
+const CHANGES: &str = "boundary_bot_state";
+/// How often the feed's thread checks that its sink still exists.
+const FEED_POLL: Duration = Duration::from_secs(2);
+
+/// Announces `change` to every process listening, when `tx` commits
+/// (PostgreSQL delivers notifications on commit, and drops them on
+/// rollback).
+fn announce(tx: &mut Transaction<'_>, change: StateChange) -> Result<(), postgres::Error> {
+    let payload = match change {
+        StateChange::Pin { channel_id } => format!("pin:{channel_id}"),
+        StateChange::Settings { guild_id } => format!("settings:{guild_id}"),
+        StateChange::OptOut { user_id } => format!("optout:{user_id}"),
+        StateChange::Guild { guild_id } => format!("guild:{guild_id}"),
+        StateChange::Everything => "everything".into(),
+    };
+    tx.execute("SELECT pg_notify($1, $2)", &[&CHANGES, &payload])?;
+    Ok(())
+}
+
+/// The change a notification's payload names; `None` for anything else.
+fn parse_change(payload: &str) -> Option<StateChange> {
+    let (kind, id) = payload.split_once(':').unwrap_or((payload, ""));
+    let id = || id.parse::<u64>().ok();
+    Some(match kind {
+        "pin" => StateChange::Pin { channel_id: id()? },
+        "settings" => StateChange::Settings { guild_id: id()? },
+        "optout" => StateChange::OptOut { user_id: id()? },
+        "guild" => StateChange::Guild { guild_id: id()? },
+        "everything" => StateChange::Everything,
+        _ => return None,
+    })
+}
+
+/// Delivers `change`; false once the sink is gone.
+fn deliver(sink: &ChangeSink, change: StateChange) -> bool {
+    match sink.upgrade() {
+        Some(sink) => {
+            sink(change);
+            true
+        }
+        None => false,
+    }
+}
+
+/// The feed's thread: `LISTEN` on its own connection and deliver what
+/// arrives; after a lost connection, reconnect and deliver `Everything`.
+fn run_feed(config: postgres::Config, sink: ChangeSink, server: String) {
+    loop {
+        match config.connect(NoTls) {
+            Ok(mut client) => match client.batch_execute(&format!("LISTEN {CHANGES}")) {
+                // Anything committed before LISTEN took effect is read again.
+                Ok(()) if deliver(&sink, StateChange::Everything) => {
+                    if !listen(&mut client, &sink) {
+                        return;
+                    }
+                }
+                Ok(()) => return,
+                Err(e) => tracing::warn!(%server, error = %e, "change feed: LISTEN failed"),
+            },
+            Err(e) => tracing::warn!(%server, error = %e, "change feed: cannot connect"),
+        }
+        if sink.strong_count() == 0 {
+            return;
+        }
+        std::thread::sleep(CONNECT_TIMEOUT);
+    }
+}
+
+/// Delivers notifications until the connection fails (true: reconnect)
+/// or the sink is gone (false).
+fn listen(client: &mut postgres::Client, sink: &ChangeSink) -> bool {
+    loop {
+        let next = client.notifications().timeout_iter(FEED_POLL).next();
+        match next {
+            Ok(Some(note)) => {
+                if let Some(change) = parse_change(note.payload()) {
+                    if !deliver(sink, change) {
+                        return false;
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "change feed: connection lost; reconnecting");
+                return true;
+            }
+            Ok(None) if sink.strong_count() == 0 => return false,
+            Ok(None) if client.is_closed() => return true,
+            Ok(None) => {}
+        }
+    }
+}
+
 const PIN_COLUMNS: &str = "channel_id, guild_id, topic, message_id, pinned_by, pinned_at";
 const SETTINGS_COLUMNS: &str = "auto_reply, topic_cooldown_minutes, region, watch";
 
@@ -262,6 +367,15 @@ fn locked_pin(tx: &mut Transaction<'_>, channel_id: u64) -> Result<Option<Pin>, 
 }
 
 impl Store for PostgresStore {
+    fn follow_changes(&self, sink: ChangeSink) -> StoreResult<bool> {
+        let (config, server) = (self.config.clone(), self.server.clone());
+        std::thread::Builder::new()
+            .name("store-changes".into())
+            .spawn(move || run_feed(config, sink, server))
+            .map_err(StoreError::failed)?;
+        Ok(true)
+    }
+
     fn put_pin(&self, pin: &Pin) -> StoreResult<Option<Pin>> {
         self.write(|tx| {
             let old = locked_pin(tx, pin.channel_id)?;
@@ -280,6 +394,12 @@ impl Store for PostgresStore {
                     &pin.pinned_at,
                 ],
             )?;
+            announce(
+                tx,
+                StateChange::Pin {
+                    channel_id: pin.channel_id,
+                },
+            )?;
             Ok(old)
         })
     }
@@ -297,6 +417,7 @@ impl Store for PostgresStore {
         self.write(|tx| {
             let old = locked_pin(tx, channel_id)?;
             tx.execute("DELETE FROM pins WHERE channel_id = $1", &[&id(channel_id)])?;
+            announce(tx, StateChange::Pin { channel_id })?;
             Ok(old)
         })
     }
@@ -306,6 +427,7 @@ impl Store for PostgresStore {
             let old = locked_pin(tx, channel_id)?.filter(|p| p.message_id == message_id);
             if old.is_some() {
                 tx.execute("DELETE FROM pins WHERE channel_id = $1", &[&id(channel_id)])?;
+                announce(tx, StateChange::Pin { channel_id })?;
             }
             Ok(old)
         })
@@ -323,6 +445,7 @@ impl Store for PostgresStore {
             let pins = tx.execute("DELETE FROM pins WHERE guild_id = $1", &[&g])?;
             tx.execute("DELETE FROM guild_settings WHERE guild_id = $1", &[&g])?;
             tx.execute("DELETE FROM feedback_counts WHERE guild_id = $1", &[&g])?;
+            announce(tx, StateChange::Guild { guild_id })?;
             Ok(pins as usize)
         })
     }
@@ -387,6 +510,7 @@ impl Store for PostgresStore {
                     &settings.watch.map(WatchAction::as_str),
                 ],
             )?;
+            announce(tx, StateChange::Settings { guild_id })?;
             Ok(())
         })
     }
@@ -409,6 +533,9 @@ impl Store for PostgresStore {
             } else {
                 tx.execute("DELETE FROM opt_outs WHERE user_id = $1", &[&id(user_id)])?
             };
+            if changed > 0 {
+                announce(tx, StateChange::OptOut { user_id })?;
+            }
             Ok(changed > 0)
         })
     }
