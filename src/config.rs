@@ -86,6 +86,9 @@ pub struct DiscordConfig {
     /// Seconds a REST call to Discord may take before it is abandoned (and
     /// logged), so a hung request cannot hold a handler forever.
     pub request_timeout_seconds: u64,
+    /// Which gateway shards this process runs: "auto" (all, in this one
+    /// process), or `{ total = N, range = [first, last] }`.
+    pub shards: crate::shards::Shards,
 }
 
 /// `[crisis]`: how crisis replies fit the place.
@@ -149,6 +152,7 @@ impl Default for DiscordConfig {
             moderator_roles: Vec::new(),
             message_content: false,
             request_timeout_seconds: 10,
+            shards: crate::shards::Shards::Auto,
         }
     }
 }
@@ -298,6 +302,9 @@ impl DiscordConfig {
                     "copy the id with Discord's developer mode, or remove the key",
                 );
             }
+        }
+        if let Some((problem, fix)) = d.shards.problem() {
+            return invalid(file, "discord.shards", problem, fix);
         }
         if d.auto_reply_channels.contains(&0) {
             return invalid(

@@ -10,7 +10,8 @@
 //! ([`classify::model`], with the optional semantic stage) →
 //! [`reply::compose`]. [`policy`] decides whether and where to speak from
 //! the facts an adapter gathers; [`store`] remembers pins, settings,
-//! opt-outs and counts. Nothing here knows about Discord; the `discord`
+//! opt-outs and counts; [`shards`] says which gateway shards a process
+//! runs. Nothing here knows about Discord; the `discord`
 //! module is a thin adapter over this.
 
 pub mod classify;
@@ -26,6 +27,7 @@ pub mod phrases;
 pub mod policy;
 pub mod regions;
 pub mod reply;
+pub mod shards;
 pub mod store;
 
 use classify::{Classification, Classifier, Explanation};

@@ -135,6 +135,27 @@ pub async fn build_client_with(
     Ok(client)
 }
 
+/// Registers the slash commands: in `dev_guild` when set, else globally.
+/// A failure is logged, not fatal.
+async fn register(
+    ctx: &serenity::all::Context,
+    commands: &[poise::Command<Data, Error>],
+    dev_guild: Option<u64>,
+) {
+    let result = match dev_guild {
+        Some(guild) => poise::builtins::register_in_guild(ctx, commands, GuildId::new(guild))
+            .await
+            .map(|()| format!("guild {guild}")),
+        None => poise::builtins::register_globally(ctx, commands)
+            .await
+            .map(|()| "global".to_string()),
+    };
+    match result {
+        Ok(scope) => info!(count = commands.len(), scope, "slash commands registered"),
+        Err(e) => warn!(error = %e, "could not register slash commands"),
+    }
+}
+
 /// Where serenity connects when `GET /gateway` fails.
 const SERENITY_FALLBACK_GATEWAY: &str = "wss://gateway.discord.gg";
 
@@ -152,18 +173,10 @@ async fn setup(
         guilds = ready.guilds.len(),
         "connected to Discord"
     );
-    let commands = &framework.options().commands;
-    let result = match data.config.dev_guild {
-        Some(guild) => poise::builtins::register_in_guild(ctx, commands, GuildId::new(guild))
-            .await
-            .map(|()| format!("guild {guild}")),
-        None => poise::builtins::register_globally(ctx, commands)
-            .await
-            .map(|()| "global".to_string()),
-    };
-    match result {
-        Ok(scope) => info!(count = commands.len(), scope, "slash commands registered"),
-        Err(e) => warn!(error = %e, "could not register slash commands"),
+    if data.config.shards.runs_shard_zero() {
+        register(ctx, &framework.options().commands, data.config.dev_guild).await;
+    } else {
+        info!("slash commands are registered by the process that runs shard 0");
     }
     match ctx.http.get_current_application_info().await {
         Ok(app) => {

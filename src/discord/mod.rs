@@ -44,7 +44,7 @@ pub use client::{build_client, build_client_with, intents, open_store};
 pub use data::{Asker, Data, FeedbackPress};
 pub use errors::gateway_end_error;
 pub use notice::{Notice, GUILD_ONLY, NOT_AN_OPERATOR, NOT_A_MODERATOR};
-pub use run::{reload_on_hangup, run, run_blocking, shutdown_on_signal};
+pub use run::{reload_on_hangup, run, run_blocking, shutdown_on_signal, start};
 pub use token::{loose_permissions, token_status, Token, NO_TOKEN_HELP, TOKEN_ENV};
 
 pub type Error = anyhow::Error;

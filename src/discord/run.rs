@@ -10,7 +10,19 @@ use tracing::{error, info, warn};
 use super::{build_client_with, gateway_end_error, intents, logging, open_store, Token};
 use crate::config::Config;
 use crate::live::LiveEngine;
+use crate::shards::Shards;
 use crate::Engine;
+
+/// Connects the shards `[discord] shards` names: all that Discord
+/// recommends for "auto", else this process's range (serenity's shard
+/// manager runs each shard as its own task).
+pub async fn start(client: &mut serenity::Client, shards: Shards) -> serenity::Result<()> {
+    match shards {
+        Shards::Auto => client.start_autosharded().await,
+        // serenity's range end is inclusive here, like `last`.
+        Shards::Range(r) => client.start_shard_range(r.first..r.last, r.total).await,
+    }
+}
 
 /// Stops every shard on SIGINT or SIGTERM, so `Client::start` returns.
 pub async fn shutdown_on_signal(shard_manager: Arc<ShardManager>) {
@@ -77,6 +89,7 @@ pub async fn run(config: &Config, engine: Arc<Engine>, token: &Token) -> anyhow:
         intents = ?intents(discord),
         api_base = discord.api_base.as_deref().unwrap_or("https://discord.com"),
         dev_guild = ?discord.dev_guild,
+        shards = ?discord.shards,
         auto_reply_channels = discord.auto_reply_channels.len(),
         crisis_alerts = discord.crisis_alert_channel.is_some(),
         "starting"
@@ -86,7 +99,7 @@ pub async fn run(config: &Config, engine: Arc<Engine>, token: &Token) -> anyhow:
     let mut client = build_client_with(config, live.clone(), store, token).await?;
     let signals = tokio::spawn(shutdown_on_signal(client.shard_manager.clone()));
     let hangups = tokio::spawn(reload_on_hangup(live));
-    let result = client.start().await;
+    let result = start(&mut client, discord.shards).await;
     signals.abort();
     hangups.abort();
     match result {

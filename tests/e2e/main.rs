@@ -34,4 +34,5 @@ mod faults;
 mod harness;
 mod latency;
 mod restart;
+mod shards;
 mod store;
