@@ -28,6 +28,7 @@ pub struct Config {
     pub discord: DiscordConfig,
     pub storage: StorageConfig,
     pub crisis: CrisisConfig,
+    pub metrics: MetricsConfig,
     /// The file this config was read from, if any (for `/reload` and
     /// SIGHUP). Not a key.
     #[serde(skip)]
@@ -102,6 +103,17 @@ pub struct CrisisConfig {
     pub default_region: Option<String>,
 }
 
+/// `[metrics]`: the optional Prometheus and health endpoints.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// Serve `/metrics` and `/health` on this address, e.g.
+    /// "127.0.0.1:9464" (keep it on loopback or a private network: the
+    /// counters hold no content, but they show how busy the bot is).
+    /// Without it, nothing is served.
+    pub listen: Option<std::net::SocketAddr>,
+}
+
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct StorageConfig {
@@ -121,6 +133,7 @@ impl Default for Config {
             discord: DiscordConfig::default(),
             storage: StorageConfig::default(),
             crisis: CrisisConfig::default(),
+            metrics: MetricsConfig::default(),
             source: None,
         }
     }

@@ -22,6 +22,7 @@ pub mod discord;
 pub mod error;
 pub mod eval;
 pub mod live;
+pub mod metrics;
 pub mod normalize;
 pub mod phrases;
 pub mod policy;

@@ -91,3 +91,22 @@ proptest! {
         }
     }
 }
+
+/// The configs the container image and compose.yaml ship are valid, and
+/// the example's commented-out shard, PostgreSQL and metrics lines are too.
+#[test]
+fn shipped_deployment_configs_parse() {
+    for file in ["deploy/config.container.toml", "deploy/config.compose.toml"] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+        let text = std::fs::read_to_string(&path).unwrap();
+        Config::parse(&path, &text).unwrap_or_else(|e| panic!("{file}: {e}"));
+    }
+    let example = include_str!("../config.toml.example")
+        .replace("# shards = {", "shards = {")
+        .replace("# url = \"postgres", "url = \"postgres")
+        .replace("# listen = ", "listen = ");
+    let config = Config::parse(Path::new("config.toml.example"), &example).unwrap();
+    assert!(config.storage.url.is_some());
+    assert!(config.discord.shards.runs_shard_zero());
+    assert!(config.metrics.listen.is_some_and(|a| a.ip().is_loopback()));
+}

@@ -9,6 +9,7 @@
 
 use std::time::Instant;
 
+use crate::metrics::AlertLabels;
 use serenity::all::{ChannelId, CreateAllowedMentions, CreateMessage, GuildId, RoleId, UserId};
 use tracing::{info, warn};
 
@@ -105,23 +106,32 @@ pub async fn send(http: &serenity::all::Http, data: &Data, source: AlertSource) 
     }
     let message = alert_message(data.engine().library(), &data.config, &source);
     match ChannelId::new(channel).send_message(http, message).await {
-        Ok(sent) => info!(
-            guild = %source.guild_id,
-            channel = %source.channel_id,
-            user = %source.user_id,
-            alert_channel = channel,
-            alert_message = %sent.id,
-            via = source.via,
-            level = ?source.level,
-            "crisis alert posted"
-        ),
-        Err(e) => warn!(
-            guild = %source.guild_id,
-            channel = %source.channel_id,
-            user = %source.user_id,
-            alert_channel = channel,
-            error = %e,
-            "could not post crisis alert"
-        ),
+        Ok(sent) => {
+            let level = AlertLabels {
+                level: source.level.as_str(),
+            };
+            data.metrics.alerts.get_or_create(&level).inc();
+            info!(
+                guild = %source.guild_id,
+                channel = %source.channel_id,
+                user = %source.user_id,
+                alert_channel = channel,
+                alert_message = %sent.id,
+                via = source.via,
+                level = ?source.level,
+                "crisis alert posted"
+            )
+        }
+        Err(e) => {
+            super::respond::count_failure(data, &e);
+            warn!(
+                guild = %source.guild_id,
+                channel = %source.channel_id,
+                user = %source.user_id,
+                alert_channel = channel,
+                error = %e,
+                "could not post crisis alert"
+            )
+        }
     }
 }

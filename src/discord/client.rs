@@ -114,6 +114,7 @@ pub async fn build_client_with(
         "policy state in memory (following other processes' changes: {following})"
     );
     let data = Data::new(live, state, discord);
+    let metrics = data.metrics.clone();
     let framework = poise::Framework::builder()
         .options(framework_options())
         .setup(move |ctx, ready, framework| Box::pin(setup(ctx, ready, framework, data)))
@@ -131,6 +132,16 @@ pub async fn build_client_with(
                 base.trim_end_matches('/')
             );
         }
+    }
+    if let Some(listen) = config.metrics.listen {
+        let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| {
+            format!(
+                "cannot listen on {listen} ([metrics] listen): pick a free address such as                  \"127.0.0.1:9464\", or remove the key"
+            )
+        })?;
+        info!(%listen, "serving /metrics and /health");
+        let shards = client.shard_manager.clone();
+        tokio::spawn(super::health::serve(listener, metrics, shards));
     }
     Ok(client)
 }

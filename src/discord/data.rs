@@ -13,6 +13,7 @@ use super::intents;
 use crate::classify::{Classification, CrisisTier};
 use crate::config::DiscordConfig;
 use crate::live::LiveEngine;
+use crate::metrics::Metrics;
 use crate::policy::expiring::Expiring;
 use crate::policy::{limiter, CrisisFacts};
 use crate::regions::RegionHints;
@@ -42,6 +43,8 @@ pub struct Data {
     /// Feedback presses already counted, per (message, member, kind), so a
     /// member cannot inflate a count; in memory only, expiring.
     feedback_seen: Mutex<Expiring<FeedbackPress>>,
+    /// Counters for `[metrics] listen` (never content).
+    pub metrics: Arc<Metrics>,
     /// Permits for store calls in flight (see [`Data::db`]).
     db_slots: tokio::sync::Semaphore,
     /// Permits for semantic-stage classifications in flight (see [`Data::answer`]).
@@ -89,6 +92,7 @@ impl Data {
             feedback_seen: Mutex::new(Expiring::default()),
             db_slots: tokio::sync::Semaphore::new(DB_CALLS_IN_FLIGHT),
             model_slots: tokio::sync::Semaphore::new(MODEL_CALLS_IN_FLIGHT),
+            metrics: Arc::new(Metrics::new()),
         }
     }
 

@@ -22,6 +22,7 @@
 //!   rendered once by `on_error`.
 //! * [`render`]: `Reply` → embeds, with `allowed_mentions` on every message.
 //! * [`respond`]: interaction responses, with one bounded retry on 429/5xx.
+//! * [`health`]: `/metrics` and `/health` for `[metrics] listen`.
 //! * [`alert`], [`logging`]; cooldowns and rate limits are the core's
 //!   [`crate::policy::limiter`].
 
@@ -32,6 +33,7 @@ pub mod commands;
 mod data;
 mod errors;
 pub mod events;
+pub mod health;
 pub mod logging;
 mod notice;
 pub mod render;

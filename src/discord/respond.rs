@@ -46,6 +46,22 @@ pub enum Trouble {
     Other,
 }
 
+impl Trouble {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Trouble::RateLimited => "rate-limited",
+            Trouble::ServerError => "server-error",
+            Trouble::Transport => "transport",
+            Trouble::Other => "other",
+        }
+    }
+}
+
+/// Counts a failed REST call in the metrics, by its kind of trouble.
+pub fn count_failure(data: &super::Data, e: &serenity::Error) {
+    data.metrics.rest_failure(trouble(e).as_str());
+}
+
 /// Classifies a serenity error.
 pub fn trouble(e: &serenity::Error) -> Trouble {
     match e {
@@ -113,11 +129,14 @@ fn has_responded(ctx: Context<'_>) -> bool {
 /// follow-up once the interaction was answered (or deferred).
 pub async fn send(ctx: Context<'_>, reply: CreateReply) -> Result<(), serenity::Error> {
     let first = !has_responded(ctx);
-    with_one_retry("command reply", retry_pause(first), || {
+    let sent = with_one_retry("command reply", retry_pause(first), || {
         ctx.send(reply.clone())
     })
-    .await
-    .map(drop)
+    .await;
+    if let Err(e) = &sent {
+        count_failure(ctx.data(), e);
+    }
+    sent.map(drop)
 }
 
 /// Sends the pages of a command's answer: the first as the interaction

@@ -88,6 +88,15 @@ pub enum AlertLevel {
     Possible,
 }
 
+impl AlertLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertLevel::Crisis => "crisis",
+            AlertLevel::Possible => "possible",
+        }
+    }
+}
+
 /// What a handler needs to know to decide about a crisis-tier message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CrisisFacts {

@@ -33,6 +33,7 @@ mod discord;
 mod faults;
 mod harness;
 mod latency;
+mod metrics;
 mod restart;
 mod shards;
 mod store;

@@ -50,6 +50,11 @@ pub(crate) async fn count_reply(ctx: Context<'_>, topic: Option<&str>) {
 
 /// One log line per answered command: ids, outcome and topic only.
 pub(crate) fn log_answer(ctx: Context<'_>, outcome: &str, topic: &str, ephemeral: bool) {
+    let metrics = &ctx.data().metrics;
+    metrics.reply("command", "sent");
+    if outcome == "crisis" {
+        metrics.crisis_replies.inc();
+    }
     info!(
         command = %ctx.command().name,
         guild = ?ctx.guild_id().map(|g| g.get()),

@@ -69,6 +69,7 @@ pub async fn handle(fw: FrameworkContext<'_>, msg: &Message) -> Result<(), Error
         place = place.as_str(),
     );
     async {
+        let arrived = Instant::now();
         let text = strip_mention(&msg.content, bot_id);
         let asker = Asker {
             locale: None,
@@ -76,7 +77,10 @@ pub async fn handle(fw: FrameworkContext<'_>, msg: &Message) -> Result<(), Error
         };
         let (classification, reply) = data.answer(&text, asker).await;
         let decision = policy::decide(gather(data, msg, place, &classification));
-        act(fw, msg, place, decision, &classification, reply).await;
+        if act(fw, msg, place, decision, &classification, reply).await {
+            let took = arrived.elapsed().as_secs_f64();
+            data.metrics.reply_seconds.observe(took);
+        }
     }
     .instrument(span)
     .await;
@@ -114,7 +118,8 @@ fn gather(data: &Data, msg: &Message, place: Place, c: &Classification) -> Messa
 }
 
 /// Performs `decision`: the limit, the reply, its count, the alert, and one
-/// log line of the outcome (ids come from the caller's span).
+/// log line of the outcome (ids come from the caller's span). Whether a
+/// reply went out.
 async fn act(
     fw: FrameworkContext<'_>,
     msg: &Message,
@@ -122,16 +127,17 @@ async fn act(
     decision: Decision,
     c: &Classification,
     composed: Reply,
-) {
+) -> bool {
     let data = fw.user_data;
     let (answer, limit, alert) = match decision {
         Decision::Quiet(why) => {
             debug!(outcome = c.label(), reason = why.as_str(), "no reply");
-            return;
+            return false;
         }
         Decision::AlertOnly(level) => {
             info!(tier = ?c.crisis_tier, "crisis-tier message: no reply (watch tier, unprompted)");
-            return send_alert(fw, msg, place, level, false).await;
+            send_alert(fw, msg, place, level, false).await;
+            return false;
         }
         Decision::Reply {
             answer,
@@ -155,7 +161,7 @@ async fn act(
     };
     // Crisis replies are not counted as topic replies.
     let crisis = limit == Limit::Crisis;
-    let replied = match data.cooldowns.admit(limit, ids, Instant::now()) {
+    let outcome = match data.cooldowns.admit(limit, ids, Instant::now()) {
         Err(why) => {
             info!(
                 outcome = c.label(),
@@ -163,10 +169,16 @@ async fn act(
                 reason = why.as_str(),
                 "reply suppressed"
             );
-            false
+            "suppressed"
         }
-        Ok(()) => send(fw.serenity_context, msg, &reply).await,
+        Ok(()) if send(fw.serenity_context, data, msg, &reply).await => "sent",
+        Ok(()) => "failed",
     };
+    data.metrics.reply(place.as_str(), outcome);
+    let replied = outcome == "sent";
+    if replied && crisis {
+        data.metrics.crisis_replies.inc();
+    }
     if replied {
         if let (Some(t), false) = (topic, crisis) {
             let guild = msg.guild_id.map_or(0, |g| g.get());
@@ -183,6 +195,7 @@ async fn act(
     if let Some(level) = alert {
         send_alert(fw, msg, place, level, replied).await;
     }
+    replied
 }
 
 /// The moderators' alert about `msg` (never its text).
@@ -210,13 +223,14 @@ async fn send_alert(
 
 /// Sends `reply` (a reply to the member's message in a server, a plain
 /// message in a DM); whether at least one part went out.
-async fn send(ctx: &serenity::all::Context, msg: &Message, reply: &Reply) -> bool {
+async fn send(ctx: &serenity::all::Context, data: &Data, msg: &Message, reply: &Reply) -> bool {
     let reference = msg.guild_id.is_some().then_some(msg);
     let mut sent = 0;
     for m in render::messages(reply, reference) {
         match msg.channel_id.send_message(ctx, m).await {
             Ok(_) => sent += 1,
             Err(e) => {
+                super::super::respond::count_failure(data, &e);
                 warn!(error = %e, "could not send reply");
                 break;
             }

@@ -12,9 +12,14 @@ use serenity::all::{FullEvent, Interaction};
 use tracing::info;
 
 use super::{Error, FrameworkContext};
+use crate::metrics::EventLabels;
 
 /// poise's `event_handler`: runs after poise has dispatched commands.
 pub async fn handle(fw: FrameworkContext<'_>, event: &FullEvent) -> Result<(), Error> {
+    let kind = EventLabels {
+        event: event.snake_case_name(),
+    };
+    fw.user_data.metrics.events.get_or_create(&kind).inc();
     match event {
         FullEvent::Message { new_message } => message::handle(fw, new_message).await,
         FullEvent::InteractionCreate {

@@ -1,0 +1,71 @@
+//! `[metrics] listen`: `/metrics` counts what the bot did (events, replies
+//! by place and outcome, crisis replies, latency) and `/health` says the
+//! shard is connected; neither holds any message text.
+
+use std::net::SocketAddr;
+
+use crate::e2e_support::*;
+use crate::fake_discord::payloads::{self, MessageSpec};
+use boundary_bot::metrics::Metrics;
+
+/// A loopback address nothing listens on just now.
+fn free_address() -> SocketAddr {
+    let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    probe.local_addr().unwrap()
+}
+
+/// The value of the sample line starting with `series`, if any.
+fn sample(body: &str, series: &str) -> Option<f64> {
+    body.lines()
+        .find_map(|l| l.strip_prefix(series)?.trim().parse().ok())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_and_health_are_served_and_hold_no_message_text() {
+    let listen = free_address();
+    let bot = TestBot::start(|c| c.metrics.listen = Some(listen)).await;
+    let topic = topic_texts(&bot.engine)[0];
+    let crisis = crisis_text(&bot.engine);
+    for text in [topic, crisis] {
+        let mark = bot.fake.request_mark();
+        bot.message(MessageSpec::dm(text)).await;
+        bot.post_in(mark, payloads::DM_CHANNEL_ID).await;
+    }
+
+    let http = reqwest::Client::new();
+    let get = |path: &str| http.get(format!("http://{listen}{path}")).send();
+    let metrics = get("/metrics").await.expect("scrape");
+    assert_eq!(metrics.status(), 200);
+    let body = metrics.text().await.unwrap();
+    let count = |series: &str| sample(&body, series).unwrap_or_else(|| panic!("{series}:\n{body}"));
+    assert!(count("boundary_bot_events_total{event=\"message\"}") >= 2.0);
+    assert_eq!(
+        count("boundary_bot_replies_total{place=\"dm\",outcome=\"sent\"}"),
+        2.0
+    );
+    assert_eq!(count("boundary_bot_crisis_replies_total"), 1.0);
+    assert_eq!(count("boundary_bot_reply_seconds_count"), 2.0);
+    assert_eq!(count("boundary_bot_shed_total"), 0.0);
+
+    // No word of either message that the exposition's own vocabulary
+    // lacks shows up in a scrape.
+    let vocabulary = Metrics::new().render().to_lowercase();
+    let scraped = body.to_lowercase();
+    for text in [topic, crisis] {
+        for word in text.to_lowercase().split(|c: char| !c.is_alphanumeric()) {
+            if word.len() >= 4 && !vocabulary.contains(word) {
+                assert!(
+                    !scraped.contains(word),
+                    "{word:?} from a message is in /metrics"
+                );
+            }
+        }
+    }
+
+    let health = get("/health").await.expect("health");
+    assert_eq!(health.status(), 200);
+    let said = health.text().await.unwrap();
+    assert_eq!(said, "ok: 1 of 1 shards connected\n");
+    assert!(!said.contains(topic) && !said.contains(crisis));
+    bot.shutdown().await;
+}
