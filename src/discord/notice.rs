@@ -54,7 +54,7 @@ impl Notice {
     }
 
     /// For `map_err`: the database failed while `doing`.
-    pub fn not_done(title: &'static str, doing: &'static str) -> impl FnOnce(StoreError) -> Self {
+    pub fn failed_to(title: &'static str, doing: &'static str) -> impl FnOnce(StoreError) -> Self {
         move |error| Self::NotDone {
             title,
             doing,
@@ -146,8 +146,8 @@ mod tests {
             Notice::NotPermitted(PermissionLevel::Moderator),
             Notice::NotPermitted(PermissionLevel::Operator),
             Notice::unchanged("Settings", "Please give 0 to 1440. Nothing was changed."),
-            Notice::not_done("Could not pin", "save the pin")(busy).undone("I took it down."),
-            Notice::not_done("Feedback", "read the counts")(StoreError::failed("disk")),
+            Notice::failed_to("Could not pin", "save the pin")(busy).undone("I took it down."),
+            Notice::failed_to("Feedback", "read the counts")(StoreError::failed("disk")),
         ];
         for n in &notices {
             assert!(

@@ -34,7 +34,7 @@ async fn set(ctx: Context<'_>, out: bool) -> Result<(), Error> {
         "save the opt-in"
     };
     let saved = ctx.data().db(move |s| s.set_opted_out(user_id, out)).await;
-    let changed = saved.map_err(Notice::not_done("Not saved", doing))?;
+    let changed = saved.map_err(Notice::failed_to("Not saved", doing))?;
     info!(user = %user, opted_out = out, changed, "opt-out set");
     let (title, text) = if out {
         ("Opted out", OPTED_OUT)

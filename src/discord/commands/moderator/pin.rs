@@ -70,7 +70,7 @@ pub async fn pin(
         Ok(old) => old,
         Err(e) => {
             take_down(http, channel, &posted, true).await;
-            let notice = Notice::not_done("Could not pin", "save the pin")(e);
+            let notice = Notice::failed_to("Could not pin", "save the pin")(e);
             return Err(notice
                 .undone("I took the guidance message down again.")
                 .into());

@@ -12,7 +12,7 @@ use crate::discord::{checks, respond, Context, Error, Notice};
 pub async fn pins(ctx: Context<'_>) -> Result<(), Error> {
     let guild = checks::guild(ctx)?.get();
     let pins = ctx.data().db(move |s| s.pins(guild)).await;
-    let pins = pins.map_err(Notice::not_done("Pinned topics", "read the pins"))?;
+    let pins = pins.map_err(Notice::failed_to("Pinned topics", "read the pins"))?;
     if pins.is_empty() {
         let text = "No topics are pinned in this server. Pin one with `/pin`.";
         return Ok(respond::note(ctx, "Pinned topics", text).await?);

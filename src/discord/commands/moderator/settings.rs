@@ -148,14 +148,14 @@ fn describe(ctx: Context<'_>, s: &GuildSettings) -> String {
 async fn read(ctx: Context<'_>) -> Result<GuildSettings, Notice> {
     let guild = checks::guild(ctx)?.get();
     let read = ctx.data().db(move |s| s.settings(guild)).await;
-    read.map_err(Notice::not_done("Settings", "read the settings"))
+    read.map_err(Notice::failed_to("Settings", "read the settings"))
 }
 
 async fn write(ctx: Context<'_>, settings: GuildSettings) -> Result<(), Error> {
     let guild = checks::guild(ctx)?.get();
     let saved = settings.clone();
     let write = ctx.data().db(move |s| s.put_settings(guild, &saved)).await;
-    write.map_err(Notice::not_done("Settings", "save the settings"))?;
+    write.map_err(Notice::failed_to("Settings", "save the settings"))?;
     info!(
         guild,
         user = %ctx.author().id,

@@ -64,7 +64,7 @@ pub async fn stats(ctx: Context<'_>) -> Result<(), Error> {
             ))
         })
         .await;
-    let (week, month) = read.map_err(Notice::not_done("Feedback", "read the counts"))?;
+    let (week, month) = read.map_err(Notice::failed_to("Feedback", "read the counts"))?;
     let engine = ctx.data().engine();
     let text = render(&week, &month, |id| {
         engine

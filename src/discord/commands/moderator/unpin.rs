@@ -24,7 +24,7 @@ pub async fn unpin(
     let channel = channel.unwrap_or(ctx.channel_id());
     let channel_id = channel.get();
     let pin = data.db(move |s| s.pin(channel_id)).await;
-    let pin = pin.map_err(Notice::not_done("Could not unpin", "read the pins"))?;
+    let pin = pin.map_err(Notice::failed_to("Could not unpin", "read the pins"))?;
     let Some(pin) = pin.filter(|p| p.guild_id == guild.get()) else {
         let text = format!("No topic is pinned in <#{channel}>. Nothing was changed.");
         return Err(Notice::unchanged("Nothing to unpin", text).into());
@@ -34,7 +34,7 @@ pub async fn unpin(
     let removed = data
         .db(move |s| s.remove_pin_of_message(channel_id, message_id))
         .await;
-    removed.map_err(Notice::not_done("Could not unpin", "remove the pin"))?;
+    removed.map_err(Notice::failed_to("Could not unpin", "remove the pin"))?;
     let engine = data.engine();
     let title = engine
         .library()
