@@ -62,14 +62,22 @@ pub async fn build_client(
     engine: Arc<Engine>,
     token: &Token,
 ) -> anyhow::Result<Client> {
-    let store = open_store(config)?;
+    let store = open_store(config).await?;
     let live = Arc::new(LiveEngine::new(engine, config));
     build_client_with(config, live, store, token).await
 }
 
-/// Opens the database named by `[storage] path`.
-/// PostgreSQL when `[storage] url` is set, else the SQLite file at `path`.
-pub fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+/// Opens the database: PostgreSQL when `[storage] url` is set, else the
+/// SQLite file at `path`. On tokio's blocking pool: the PostgreSQL driver
+/// blocks, and must not run on an async worker.
+pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    let config = config.clone();
+    tokio::task::spawn_blocking(move || open_store_blocking(&config))
+        .await
+        .context("the database opener panicked")?
+}
+
+fn open_store_blocking(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     if let Some(url) = &config.storage.url {
         let store = PostgresStore::open(url)?;
         info!(server = store.server(), "database open (PostgreSQL)");
@@ -103,7 +111,10 @@ pub async fn build_client_with(
             .proxy(base.trim_end_matches('/'))
             .ratelimiter_disabled(true);
     }
-    let state = CachedStore::load(store)
+    // On the blocking pool, as every store call (see `open_store`).
+    let state = tokio::task::spawn_blocking(move || CachedStore::load(store))
+        .await
+        .context("the state loader panicked")?
         .context("cannot read the pins, settings and opt-outs from the database")?;
     let state = Arc::new(state);
     let following = state

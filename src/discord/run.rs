@@ -94,7 +94,7 @@ pub async fn run(config: &Config, engine: Arc<Engine>, token: &Token) -> anyhow:
         crisis_alerts = discord.crisis_alert_channel.is_some(),
         "starting"
     );
-    let store = open_store(config)?;
+    let store = open_store(config).await?;
     let live = Arc::new(LiveEngine::new(engine, config));
     let mut client = build_client_with(config, live.clone(), store, token).await?;
     let signals = tokio::spawn(shutdown_on_signal(client.shard_manager.clone()));

@@ -78,7 +78,8 @@ type Manager = PostgresConnectionManager<NoTls>;
 
 /// The PostgreSQL store: a small pool of connections.
 pub struct PostgresStore {
-    pool: Pool<Manager>,
+    /// Always `Some` until dropped (see the `Drop` impl).
+    pool: Option<Pool<Manager>>,
     /// For the change feed's own connection.
     config: postgres::Config,
     /// user@host:port/dbname, for messages (never the password).
@@ -153,7 +154,7 @@ impl PostgresStore {
                 )
             })?;
         let store = Self {
-            pool,
+            pool: Some(pool),
             config,
             server,
         };
@@ -221,8 +222,8 @@ impl PostgresStore {
     }
 
     fn conn(&self) -> StoreResult<PooledConnection<Manager>> {
-        self.pool
-            .get()
+        let pool = self.pool.as_ref().expect("the pool lives until drop");
+        pool.get()
             .map_err(|e| StoreError::failed(format!("no connection to {} ({e})", self.server)))
     }
 
@@ -327,6 +328,17 @@ fn listen(client: &mut postgres::Client, sink: &ChangeSink) -> bool {
             Ok(None) if sink.strong_count() == 0 => return false,
             Ok(None) if client.is_closed() => return true,
             Ok(None) => {}
+        }
+    }
+}
+
+impl Drop for PostgresStore {
+    /// Closes the connections on a thread of its own: the blocking driver
+    /// runs a small runtime to close them, which panics on a tokio worker
+    /// (where the bot drops its store when it stops).
+    fn drop(&mut self) {
+        if let Some(pool) = self.pool.take() {
+            let _ = std::thread::spawn(move || drop(pool)).join();
         }
     }
 }

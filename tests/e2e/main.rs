@@ -34,6 +34,7 @@ mod faults;
 mod harness;
 mod latency;
 mod metrics;
+mod postgres;
 mod restart;
 mod shards;
 mod store;

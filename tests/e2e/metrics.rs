@@ -34,9 +34,23 @@ async fn metrics_and_health_are_served_and_hold_no_message_text() {
 
     let http = reqwest::Client::new();
     let get = |path: &str| http.get(format!("http://{listen}{path}")).send();
-    let metrics = get("/metrics").await.expect("scrape");
-    assert_eq!(metrics.status(), 200);
-    let body = metrics.text().await.unwrap();
+    // The counters move once the bot has seen Discord's answer to its
+    // POST, a moment after the fake recorded it: scrape until both DM
+    // replies and their latencies are counted.
+    let deadline = std::time::Instant::now() + WAIT;
+    let body = loop {
+        let metrics = get("/metrics").await.expect("scrape");
+        assert_eq!(metrics.status(), 200);
+        let body = metrics.text().await.unwrap();
+        let replies = sample(
+            &body,
+            "boundary_bot_replies_total{place=\"dm\",outcome=\"sent\"}",
+        );
+        if replies == Some(2.0) || std::time::Instant::now() > deadline {
+            break body;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
     let count = |series: &str| sample(&body, series).unwrap_or_else(|| panic!("{series}:\n{body}"));
     assert!(count("boundary_bot_events_total{event=\"message\"}") >= 2.0);
     assert_eq!(
