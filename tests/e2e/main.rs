@@ -36,5 +36,6 @@ mod latency;
 mod metrics;
 mod postgres;
 mod restart;
+mod scale;
 mod shards;
 mod store;

@@ -8,8 +8,6 @@
 //! Both bots run shard 0 of 1 against their own fake: the fake serves one
 //! gateway session at a time, so shard routing is not part of this test.
 
-use std::io::Write;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use crate::e2e_support::*;
@@ -18,59 +16,6 @@ use crate::fake_discord::payloads::{self, perms, InteractionSpec, MessageSpec};
 const PINNED_CHANNEL: u64 = 1_200_000_000_000_000_061;
 const OPTED_OUT_MEMBER: u64 = 1_200_000_000_000_000_071;
 const OTHER_MEMBER: u64 = 1_200_000_000_000_000_072;
-
-/// A fresh database on the test server, dropped with the guard.
-struct TestDatabase {
-    admin_url: String,
-    name: String,
-}
-
-impl Drop for TestDatabase {
-    fn drop(&mut self) {
-        let (url, name) = (self.admin_url.clone(), self.name.clone());
-        // The blocking driver must not run on an async worker.
-        let _ = std::thread::spawn(move || {
-            if let Ok(mut admin) = postgres::Client::connect(&url, postgres::NoTls) {
-                let _ =
-                    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
-            }
-        })
-        .join();
-    }
-}
-
-fn test_database() -> Option<(String, TestDatabase)> {
-    let Ok(admin_url) = std::env::var("BOUNDARY_BOT_POSTGRES_URL") else {
-        assert_ne!(
-            std::env::var("BOUNDARY_BOT_REQUIRE_POSTGRES").as_deref(),
-            Ok("1"),
-            "BOUNDARY_BOT_REQUIRE_POSTGRES=1 but BOUNDARY_BOT_POSTGRES_URL is not set"
-        );
-        let _ = writeln!(
-            std::io::stderr(),
-            "\nSKIPPED: the two-bots-on-PostgreSQL end-to-end test (set BOUNDARY_BOT_POSTGRES_URL)"
-        );
-        return None;
-    };
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let n = NEXT.fetch_add(1, Ordering::SeqCst);
-    let name = format!("bb_e2e_{}_{n}", std::process::id());
-    let (url, create) = (admin_url.clone(), name.clone());
-    std::thread::spawn(move || {
-        let mut admin = postgres::Client::connect(&url, postgres::NoTls).expect("admin connection");
-        admin
-            .batch_execute(&format!("CREATE DATABASE {create}"))
-            .expect("create");
-    })
-    .join()
-    .unwrap();
-    let server = admin_url.split('?').next().unwrap();
-    let url = format!(
-        "{}/{name}",
-        server.rsplit_once('/').map_or(server, |(s, _)| s)
-    );
-    Some((url, TestDatabase { admin_url, name }))
-}
 
 /// Both bots watch `AUTO_CHANNEL`; `/pin` goes to `PINNED_CHANNEL`.
 async fn bot_on(url: &str) -> TestBot {
@@ -90,7 +35,7 @@ async fn settle_feed() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn two_bots_share_pins_opt_outs_and_counts_through_postgres() {
-    let Some((url, _database)) = test_database() else {
+    let Some((url, _database)) = test_database("the two-bots-on-PostgreSQL test") else {
         return;
     };
     let (one, other) = (bot_on(&url).await, bot_on(&url).await);

@@ -4,7 +4,9 @@
 //! (`tests/e2e/main.rs`), beside `fake_discord` at the crate root; other
 //! targets include both with `#[path]`.
 
+pub mod postgres;
 pub mod process;
+pub use postgres::test_database;
 pub use process::BotProcess;
 
 use std::path::PathBuf;
