@@ -87,6 +87,11 @@ pub struct DiscordConfig {
     /// Seconds a REST call to Discord may take before it is abandoned (and
     /// logged), so a hung request cannot hold a handler forever.
     pub request_timeout_seconds: u64,
+    /// Member messages the bot works on at once before it sheds work:
+    /// beyond this, unprompted topic replies (auto-reply and pinned
+    /// channels) are dropped and counted; crisis replies, DMs, mentions,
+    /// commands and buttons never are. 0 sheds every unprompted topic reply.
+    pub max_messages_in_flight: usize,
     /// Which gateway shards this process runs: "auto" (all, in this one
     /// process), or `{ total = N, range = [first, last] }`.
     pub shards: crate::shards::Shards,
@@ -165,6 +170,7 @@ impl Default for DiscordConfig {
             moderator_roles: Vec::new(),
             message_content: false,
             request_timeout_seconds: 10,
+            max_messages_in_flight: 256,
             shards: crate::shards::Shards::Auto,
         }
     }

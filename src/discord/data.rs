@@ -3,6 +3,7 @@
 //! keep the async workers free: classification and store calls.
 
 use std::fmt;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -43,6 +44,10 @@ pub struct Data {
     /// Feedback presses already counted, per (message, member, kind), so a
     /// member cannot inflate a count; in memory only, expiring.
     feedback_seen: Mutex<Expiring<FeedbackPress>>,
+    /// Member messages being worked on now (see [`Data::enter_message`]).
+    in_flight: std::sync::atomic::AtomicUsize,
+    /// Replies shed so far (for the log line).
+    shed: std::sync::atomic::AtomicU64,
     /// Counters for `[metrics] listen` (never content).
     pub metrics: Arc<Metrics>,
     /// Permits for store calls in flight (see [`Data::db`]).
@@ -62,6 +67,20 @@ const DB_CALLS_IN_FLIGHT: usize = 2;
 
 /// How long a feedback press is remembered for de-duplication.
 const FEEDBACK_MEMORY: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// A member message in flight (see [`Data::enter_message`]).
+pub struct InFlight<'a> {
+    data: &'a Data,
+    /// Whether more messages than `max_messages_in_flight` were in flight
+    /// when this one arrived.
+    pub crowded: bool,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.data.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
 
 /// One member's press of one kind of feedback button on one reply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -93,6 +112,31 @@ impl Data {
             db_slots: tokio::sync::Semaphore::new(DB_CALLS_IN_FLIGHT),
             model_slots: tokio::sync::Semaphore::new(MODEL_CALLS_IN_FLIGHT),
             metrics: Arc::new(Metrics::new()),
+            in_flight: Default::default(),
+            shed: Default::default(),
+        }
+    }
+
+    /// Counts a member message as in flight until the guard drops; the
+    /// guard says whether the bot is over `max_messages_in_flight`.
+    pub fn enter_message(&self) -> InFlight<'_> {
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        InFlight {
+            data: self,
+            crowded: now > self.config.max_messages_in_flight,
+        }
+    }
+
+    /// Counts a shed reply (and logs the running total now and then; never
+    /// anything about the message).
+    pub fn note_shed(&self) {
+        self.metrics.shed.inc();
+        let n = self.shed.fetch_add(1, Ordering::SeqCst) + 1;
+        if n == 1 || n.is_multiple_of(100) {
+            warn!(
+                shed_so_far = n,
+                "over max_messages_in_flight: shedding unprompted topic replies"
+            );
         }
     }
 

@@ -241,6 +241,21 @@ impl Quiet {
 }
 
 /// The decision for one member message: the tables in the module doc.
+/// Whether a reply may be shed when the bot has too much work in flight:
+/// only an unprompted topic reply (auto-reply and pinned channels). Crisis
+/// replies, and anything a member asked for (DMs, mentions), never are.
+pub fn sheddable(place: Place, limit: Limit) -> bool {
+    let unprompted = matches!(place, Place::AutoReplyChannel | Place::PinnedChannel);
+    let topic = matches!(
+        limit,
+        Limit::Channel {
+            gate: Gate::Topic(_),
+            ..
+        }
+    );
+    unprompted && topic
+}
+
 pub fn decide(facts: MessageFacts) -> Decision {
     if facts.tier != CrisisTier::Calm {
         return decide_crisis_message(facts);
@@ -548,6 +563,32 @@ mod tests {
                     ));
                 }
             }
+        }
+    }
+
+    #[test]
+    fn only_unprompted_topic_replies_are_sheddable() {
+        let topic = Limit::Channel {
+            gate: Gate::Topic("gifts"),
+            topic_cooldown: None,
+        };
+        let help = Limit::Channel {
+            gate: Gate::Help,
+            topic_cooldown: None,
+        };
+        for place in [Place::AutoReplyChannel, Place::PinnedChannel] {
+            assert!(sheddable(place, topic), "{place:?}");
+            assert!(!sheddable(place, Limit::Crisis), "crisis in {place:?}");
+            assert!(!sheddable(place, help));
+        }
+        for place in [
+            Place::Direct,
+            Place::Mention,
+            Place::Ask { public: true },
+            Place::ContextMenu,
+        ] {
+            assert!(!sheddable(place, topic), "{place:?} was asked");
+            assert!(!sheddable(place, Limit::Direct(Gate::Topic("gifts"))));
         }
     }
 }

@@ -46,7 +46,9 @@ async fn metrics_and_health_are_served_and_hold_no_message_text() {
             &body,
             "boundary_bot_replies_total{place=\"dm\",outcome=\"sent\"}",
         );
-        if replies == Some(2.0) || std::time::Instant::now() > deadline {
+        let timed = sample(&body, "boundary_bot_reply_seconds_count");
+        let both = replies == Some(2.0) && timed == Some(2.0);
+        if both || std::time::Instant::now() > deadline {
             break body;
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
@@ -81,5 +83,65 @@ async fn metrics_and_health_are_served_and_hold_no_message_text() {
     let said = health.text().await.unwrap();
     assert_eq!(said, "ok: 1 of 1 shards connected\n");
     assert!(!said.contains(topic) && !said.contains(crisis));
+    bot.shutdown().await;
+}
+
+/// Over `max_messages_in_flight` (0 here: every message is over it), an
+/// unprompted topic reply is shed and counted, while a crisis message in
+/// the same channel, a DM and a mention are still answered.
+#[tokio::test(flavor = "multi_thread")]
+async fn over_the_cap_only_unprompted_topic_replies_are_shed() {
+    let listen = free_address();
+    let bot = TestBot::start(|c| {
+        c.metrics.listen = Some(listen);
+        c.discord.auto_reply_channels = vec![AUTO_CHANNEL];
+        c.discord.max_messages_in_flight = 0;
+    })
+    .await;
+    let topic = topic_texts(&bot.engine)[0];
+    let crisis = crisis_text(&bot.engine);
+    let member = |id: u64| payloads::user(id, "member", false);
+
+    let mark = bot.fake.request_mark();
+    bot.message(
+        MessageSpec::guild(topic)
+            .channel(AUTO_CHANNEL)
+            .author(member(11)),
+    )
+    .await;
+    bot.no_post_in(mark, AUTO_CHANNEL).await;
+    let mark = bot.fake.request_mark();
+    bot.message(
+        MessageSpec::guild(crisis)
+            .channel(AUTO_CHANNEL)
+            .author(member(12)),
+    )
+    .await;
+    bot.post_in(mark, AUTO_CHANNEL).await;
+    let mark = bot.fake.request_mark();
+    bot.message(MessageSpec::dm(topic)).await;
+    bot.post_in(mark, payloads::DM_CHANNEL_ID).await;
+    let mark = bot.fake.request_mark();
+    bot.message(
+        MessageSpec::guild(topic)
+            .mentioning_bot()
+            .author(member(13)),
+    )
+    .await;
+    bot.post_in(mark, payloads::CHANNEL_ID).await;
+
+    let body = reqwest::get(format!("http://{listen}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        sample(&body, "boundary_bot_shed_total"),
+        Some(1.0),
+        "{body}"
+    );
+    let shed = "boundary_bot_replies_total{place=\"auto-reply channel\",outcome=\"shed\"}";
+    assert_eq!(sample(&body, shed), Some(1.0), "{body}");
     bot.shutdown().await;
 }

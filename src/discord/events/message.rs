@@ -70,6 +70,7 @@ pub async fn handle(fw: FrameworkContext<'_>, msg: &Message) -> Result<(), Error
     );
     async {
         let arrived = Instant::now();
+        let slot = data.enter_message();
         let text = strip_mention(&msg.content, bot_id);
         let asker = Asker {
             locale: None,
@@ -77,7 +78,11 @@ pub async fn handle(fw: FrameworkContext<'_>, msg: &Message) -> Result<(), Error
         };
         let (classification, reply) = data.answer(&text, asker).await;
         let decision = policy::decide(gather(data, msg, place, &classification));
-        if act(fw, msg, place, decision, &classification, reply).await {
+        let shed = slot.crowded && is_sheddable(&decision, place);
+        if shed {
+            data.note_shed();
+            data.metrics.reply(place.as_str(), "shed");
+        } else if act(fw, msg, place, decision, &classification, reply).await {
             let took = arrived.elapsed().as_secs_f64();
             data.metrics.reply_seconds.observe(took);
         }
@@ -85,6 +90,14 @@ pub async fn handle(fw: FrameworkContext<'_>, msg: &Message) -> Result<(), Error
     .instrument(span)
     .await;
     Ok(())
+}
+
+/// Whether `decision` is a reply the bot may drop under load.
+fn is_sheddable(decision: &Decision, place: Place) -> bool {
+    match decision {
+        Decision::Reply { limit, .. } => policy::sheddable(place, *limit),
+        Decision::Quiet(_) | Decision::AlertOnly(_) => false,
+    }
 }
 
 /// What the policy needs to know, from memory: no database call.
