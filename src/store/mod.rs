@@ -127,6 +127,23 @@ pub enum Count {
 }
 
 /// Counts for one topic over a period.
+impl Count {
+    /// Its column in the `feedback_counts` table (both backends).
+    pub(crate) fn column(self) -> &'static str {
+        match self {
+            Count::Reply => "replies",
+            Count::DidYouMean => "did_you_mean",
+            Count::Helpful => "helpful",
+            Count::NotHelpful => "not_helpful",
+        }
+    }
+}
+
+/// The `pins` columns, in [`Pin`]'s field order of the backends' row readers.
+const PIN_COLUMNS: &str = "channel_id, guild_id, topic, message_id, pinned_by, pinned_at";
+/// The `guild_settings` columns a [`GuildSettings`] is read from.
+const SETTINGS_COLUMNS: &str = "auto_reply, topic_cooldown_minutes, region, watch";
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TopicStats {
     pub topic: String,

@@ -24,7 +24,7 @@ use r2d2_postgres::PostgresConnectionManager;
 
 use super::{
     day, ChangeSink, Count, GuildSettings, Pin, PolicySnapshot, ServerSettings, StateChange, Store,
-    StoreError, StoreResult, TopicStats, WatchAction,
+    StoreError, StoreResult, TopicStats, WatchAction, PIN_COLUMNS, SETTINGS_COLUMNS,
 };
 
 /// Schema versions, in order; `boundary_bot_schema.version` is the number
@@ -343,9 +343,6 @@ impl Drop for PostgresStore {
     }
 }
 
-const PIN_COLUMNS: &str = "channel_id, guild_id, topic, message_id, pinned_by, pinned_at";
-const SETTINGS_COLUMNS: &str = "auto_reply, topic_cooldown_minutes, region, watch";
-
 fn pin_from_row(r: &Row) -> Pin {
     Pin {
         channel_id: unid(r.get(0)),
@@ -553,12 +550,7 @@ impl Store for PostgresStore {
     }
 
     fn count(&self, guild_id: u64, topic: &str, what: Count, at: i64) -> StoreResult<()> {
-        let column = match what {
-            Count::Reply => "replies",
-            Count::DidYouMean => "did_you_mean",
-            Count::Helpful => "helpful",
-            Count::NotHelpful => "not_helpful",
-        };
+        let column = what.column();
         self.write(|tx| {
             tx.execute(
                 &format!(

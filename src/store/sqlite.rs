@@ -15,7 +15,7 @@ use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction};
 
 use super::{
     day, Count, GuildSettings, Pin, PolicySnapshot, ServerSettings, Store, StoreError,
-    StoreErrorKind, StoreResult, TopicStats, WatchAction,
+    StoreErrorKind, StoreResult, TopicStats, WatchAction, PIN_COLUMNS, SETTINGS_COLUMNS,
 };
 
 /// Schema versions, in order; `user_version` is the number applied.
@@ -238,8 +238,6 @@ fn check_health(path: &Path, conn: &Connection) -> StoreResult<i64> {
     Ok(version)
 }
 
-const SETTINGS_COLUMNS: &str = "auto_reply, topic_cooldown_minutes, region, watch";
-
 fn settings_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<GuildSettings> {
     Ok(GuildSettings {
         auto_reply: r.get::<_, Option<bool>>(0)?,
@@ -262,8 +260,6 @@ fn pin_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Pin> {
         pinned_at: r.get(5)?,
     })
 }
-
-const PIN_COLUMNS: &str = "channel_id, guild_id, topic, message_id, pinned_by, pinned_at";
 
 fn get_pin(conn: &Connection, channel_id: u64) -> rusqlite::Result<Option<Pin>> {
     conn.query_row(
@@ -433,12 +429,7 @@ impl Store for SqliteStore {
     }
 
     fn count(&self, guild_id: u64, topic: &str, what: Count, at: i64) -> StoreResult<()> {
-        let column = match what {
-            Count::Reply => "replies",
-            Count::DidYouMean => "did_you_mean",
-            Count::Helpful => "helpful",
-            Count::NotHelpful => "not_helpful",
-        };
+        let column = what.column();
         self.write(|tx| {
             tx.execute(
                 &format!(
